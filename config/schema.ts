@@ -1,0 +1,95 @@
+/** The configuration schema: YAML (`config/townhall.yaml` or TOWNHALL_CONFIG) plus environment, validated once at start. */
+import { z } from 'zod';
+
+const duration = z.string().regex(/^\d+(s|m|h|d)$/, 'a duration like 30s, 10m, 2h or 1d');
+const budget = z.object({ points: z.number().int().positive(), durationMs: z.number().int().min(1000) });
+
+/** Settings that may come from YAML. Secrets are not here: they come only from the environment. */
+export const ConfigSchema = z
+  .object({
+    redis: z.object({ prefix: z.string().regex(/^\{[^{}]+\}$/, 'a hash tag like {townhall}').default('{townhall}') }).prefault({}),
+    http: z.object({ port: z.number().int().min(0).max(65535).default(8080), host: z.string().default('0.0.0.0') }).prefault({}),
+    telegram: z
+      .object({
+        mode: z.enum(['polling', 'webhook']).default('polling'),
+        apiRoot: z.url().optional(),
+        pollTimeoutSeconds: z.number().int().min(0).max(50).default(30),
+        limits: z.object({ perChat: z.array(budget).optional(), global: z.array(budget).optional() }).optional(),
+      })
+      .prefault({}),
+    discord: z
+      .object({
+        apiRoot: z.url().optional(),
+        moderatorRoles: z.array(z.string()).default([]),
+        registerCommands: z.boolean().default(true),
+      })
+      .prefault({}),
+    x: z
+      .object({
+        apiRoot: z.url().optional(),
+        pollIntervalSeconds: z.number().int().min(5).default(60),
+        monthlyReadBudget: z.number().int().nonnegative().default(10_000),
+        monthlyPostBudget: z.number().int().nonnegative().default(3_000),
+        onReplyRestricted: z.enum(['quote', 'skip']).default('skip'),
+      })
+      .prefault({}),
+    core: z
+      .object({
+        concurrency: z.number().int().min(1).max(500).default(50),
+        /** Chat history kept for threads and digests: per chat, the newer of a time window and a message cap. */
+        history: z.object({ maxMessages: z.number().int().min(100).default(20_000), maxAge: duration.default('7d') }).prefault({}),
+        threadWindow: z.number().int().min(5).max(200).default(50),
+        /** Past this inbound backlog, digest refreshes and threading of old windows wait; commands and AMA intake keep flowing. */
+        shedBacklog: z.number().int().min(100).default(50_000),
+      })
+      .prefault({}),
+    ama: z
+      .object({
+        duplicateThreshold: z.number().min(0).max(1).optional(),
+        reminders: z.array(duration).default(['24h', '1h', '10m']),
+        detectQuestions: z.boolean().default(true),
+        premoderation: z.boolean().default(false),
+        rewardCooldown: duration.default('30d'),
+      })
+      .prefault({}),
+    moderation: z
+      .object({
+        flood: z.object({ messages: z.number().int().min(2).default(8), seconds: z.number().int().min(1).default(10), mute: duration.default('10m') }).prefault({}),
+        raid: z.object({ joins: z.number().int().min(2).default(30), seconds: z.number().int().min(1).default(10), quietFor: duration.default('30m') }).prefault({}),
+        warnings: z.object({ max: z.number().int().min(1).default(3), mute: duration.default('24h') }).prefault({}),
+        linkAllowlist: z.array(z.string()).default([]),
+        modLogChat: z.string().optional(),
+      })
+      .prefault({}),
+    digest: z
+      .object({
+        schedule: z.array(z.object({ chat: z.string(), every: duration, window: duration.default('24h') })).default([]),
+        llm: z.object({ baseUrl: z.url(), model: z.string(), timeoutMs: z.number().int().default(20_000), contextChars: z.number().int().default(12_000) }).optional(),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+/** Validated configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Secrets and deployment settings read from the environment (contract §4). */
+export const EnvSchema = z.object({
+  REDIS_URL: z.string().optional(),
+  TELEGRAM_BOT_TOKEN: z.string().min(20, 'looks too short for a bot token').optional(),
+  TELEGRAM_WEBHOOK_URL: z.url().optional(),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, '1-256 of A-Z a-z 0-9 _ -').optional(),
+  DISCORD_BOT_TOKEN: z.string().min(20).optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/).optional(),
+  X_APP_KEY: z.string().optional(),
+  X_APP_SECRET: z.string().optional(),
+  X_ACCESS_TOKEN: z.string().optional(),
+  X_ACCESS_SECRET: z.string().optional(),
+  X_BEARER_TOKEN: z.string().optional(),
+  TOWNHALL_CONFIG: z.string().optional(),
+  TOWNHALL_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  TOWNHALL_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  LLM_API_KEY: z.string().optional(),
+});
+/** Validated environment. */
+export type Env = z.infer<typeof EnvSchema>;

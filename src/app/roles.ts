@@ -1,0 +1,89 @@
+/** Runs the parts of Townhall a process is asked to run: core workers, outbound runners, adapters' inbound, scheduler, HTTP. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { PlatformAdapter } from '../../adapters/types.js';
+import { buildServer, type RoutePlugin, type TownhallServer } from '../http/server.js';
+import { startInboundWorker } from '../queue/inbound-worker.js';
+import { allQueues } from '../queue/names.js';
+import { startOutboundRunner } from '../queue/outbound.js';
+import { buildCore, type Core } from './core.js';
+import type { Runtime } from './runtime.js';
+import { Queue } from 'bullmq';
+
+/** What a worker process can do. */
+export type Role = 'core' | 'outbound' | 'scheduler' | 'inbound' | 'http';
+
+/** A running process's parts. */
+export interface Running {
+  core?: Core;
+  server?: TownhallServer;
+  /** The address the HTTP server listens on. */
+  httpUrl?: string;
+  close(): Promise<void>;
+}
+
+/** Starts the given roles; `close()` stops them in reverse order (inbound first, so nothing new arrives). */
+export async function runRoles(
+  rt: Runtime,
+  opts: {
+    roles: Role[];
+    adapters: PlatformAdapter[];
+    http?: { port: number; host: string; publicRoutes?: FastifyPluginAsync[]; apiRoutes?: RoutePlugin[] };
+    extraClosers?: (() => Promise<void>)[];
+  },
+): Promise<Running> {
+  const roles = new Set(opts.roles);
+  const closers: (() => Promise<void>)[] = [...(opts.extraClosers ?? [])];
+  const running: Running = { close: async () => undefined };
+  const { log, metrics, keys, url } = rt;
+
+  if (roles.has('core')) {
+    const core = buildCore(rt.deps);
+    running.core = core;
+    const w = startInboundWorker({ url, keys, handle: core.handleEvent, log, concurrency: rt.config.core.concurrency, onMalformed: () => metrics.malformed.inc() });
+    closers.push(w.close);
+    log.info({ concurrency: rt.config.core.concurrency }, 'core worker started');
+  }
+  if (roles.has('outbound') || roles.has('inbound')) {
+    for (const a of opts.adapters) await a.init();
+  }
+  if (roles.has('outbound')) {
+    for (const adapter of opts.adapters) {
+      const r = startOutboundRunner({ adapter, url, keys, log, onOutcome: (a, outcome) => metrics.outbound.inc({ platform: a.platform, outcome }) });
+      closers.push(r.close);
+    }
+    log.info({ platforms: opts.adapters.map((a) => a.platform) }, 'outbound runners started');
+  }
+  if (roles.has('inbound')) {
+    for (const a of opts.adapters) {
+      await a.startInbound();
+      closers.push(() => a.stop());
+    }
+    log.info({ platforms: opts.adapters.map((a) => a.platform) }, 'adapters receiving');
+  }
+  if (opts.http && roles.has('http')) {
+    const queues = allQueues().map((q) => ({ display: q.display, queue: new Queue(q.name, { connection: rt.redis, prefix: keys.prefix }) }));
+    metrics.watchQueues(queues);
+    const server = await buildServer({
+      deps: rt.deps,
+      log,
+      metrics,
+      adminToken: rt.env.TOWNHALL_ADMIN_TOKEN,
+      adapters: () => Object.fromEntries(opts.adapters.map((a) => [a.platform, a.status()])),
+      queues: queues.map((q) => q.queue),
+      ...(opts.http.apiRoutes ? { apiRoutes: opts.http.apiRoutes } : {}),
+      ...(opts.http.publicRoutes ? { publicRoutes: opts.http.publicRoutes } : {}),
+    });
+    const address = await server.listen({ port: opts.http.port, host: opts.http.host });
+    running.server = server;
+    running.httpUrl = address.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+    closers.push(async () => {
+      await server.close();
+      await Promise.all(queues.map((q) => q.queue.close()));
+    });
+    log.info({ url: running.httpUrl }, 'http server listening');
+  }
+  running.close = async () => {
+    for (const c of closers.reverse()) await c().catch((err: Error) => log.warn({ err: err.message }, 'error while stopping'));
+  };
+  return running;
+}

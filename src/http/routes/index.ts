@@ -1,0 +1,8 @@
+/** The API route plugins mounted under /api. */
+import type { RoutePlugin } from '../server.js';
+import { chatRoutes } from './chats.js';
+
+/** Every API route plugin. */
+export async function apiRoutes(): Promise<RoutePlugin[]> {
+  return [chatRoutes];
+}

@@ -1,0 +1,86 @@
+/** What every pipeline step sees: the event, the shared dependencies, and the actions and writes it collects. */
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { ActionInput, PriorityClass } from '../core/actions.js';
+import type { ChatEvent } from '../core/events.js';
+import { baseChat, parseUserKey } from '../core/ids.js';
+import type { OutboundQueue } from '../queue/outbound.js';
+import type { Keys } from '../redis/keys.js';
+import type { ParsedCommand } from '../commands/parser.js';
+
+/** Counters the core reports to /metrics; all optional so tests can leave them out. */
+export interface CoreMetrics {
+  handled?(kind: string): void;
+  handlerError?(step: string): void;
+  latency?(seconds: number): void;
+  deferred?(what: string): void;
+}
+
+/** Shared dependencies of the core. */
+export interface CoreDeps {
+  redis: Redis;
+  keys: Keys;
+  config: Config;
+  outbound: OutboundQueue;
+  log: Logger;
+  /** The time source (tests pass a controllable clock). */
+  now: () => number;
+  metrics?: CoreMetrics;
+}
+
+/** The per-event context. */
+export class EventContext {
+  /** Outbound actions, enqueued together after the handlers ran. */
+  readonly actions: ActionInput[] = [];
+  /** State writes, executed atomically after the actions are enqueued. */
+  readonly writes: ChainableCommander;
+  /** Set by the command router. */
+  command?: ParsedCommand;
+  /** True once a step decided that later steps must not see this event (a removed spam message). */
+  stopped = false;
+  /** Whether the sender may use moderator commands (resolved lazily by the router). */
+  moderator?: boolean;
+  private seq = 0;
+
+  constructor(
+    readonly event: ChatEvent,
+    readonly deps: CoreDeps,
+  ) {
+    this.writes = deps.redis.multi();
+  }
+
+  /** The group the event's chat belongs to (topic/thread stripped). */
+  get group(): string {
+    return baseChat(this.event.chat);
+  }
+
+  /** A deterministic action id: the same event handled twice yields the same ids, so nothing is posted twice. */
+  actionId(tag: string): string {
+    return `${this.event.id}#${tag}${this.seq++}`;
+  }
+
+  /** Queues an action. */
+  act(action: Omit<ActionInput, 'v' | 'id'> & { id?: string }): void {
+    this.actions.push({ v: 1, id: action.id ?? this.actionId(action.type), ...action } as ActionInput);
+  }
+
+  /** Answers the sender in one line: in place for interactions, privately when `private`, else as a reply. */
+  reply(text: string, opts: { private?: boolean; priority?: PriorityClass; format?: 'plain' | 'markdown' } = {}): void {
+    const e = this.event;
+    const priority = opts.priority ?? 'command';
+    const format = opts.format ?? 'plain';
+    if (e.replyHandle) {
+      this.act({ type: 'answer', platform: e.platform, chat: e.chat, text, replyHandle: e.replyHandle, priority, format });
+    } else if (opts.private && e.chatType !== 'private') {
+      this.act({ type: 'dm', platform: e.platform, chat: e.chat, user: e.user.id, text, priority, format });
+    } else {
+      this.act({ type: 'send', platform: e.platform, chat: e.chat, text, priority, format, ...(e.messageId ? { replyTo: e.messageId } : {}) });
+    }
+  }
+
+  /** The sender's native user id. */
+  get nativeUserId(): string {
+    return parseUserKey(this.event.user.id).userId;
+  }
+}

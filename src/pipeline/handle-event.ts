@@ -1,0 +1,52 @@
+/** The core's one entry point: `handleEvent(event)`, run by the inbound worker for every ChatEvent. */
+import type { ChatEvent } from '../core/events.js';
+import { HandlerError } from '../core/errors.js';
+import { compose, type Middleware } from './composer.js';
+import { EventContext, type CoreDeps } from './context.js';
+
+/** How long an event id is remembered as handled (redelivery after this is treated as new). */
+export const SEEN_TTL_S = 3 * 24 * 3600;
+
+/** A feature plugs into the pipeline with a middleware step. */
+export interface Feature {
+  name: string;
+  middleware: Middleware<EventContext>;
+}
+
+/** The handler the inbound worker calls. */
+export type HandleEvent = (event: ChatEvent) => Promise<void>;
+
+/** Builds `handleEvent`: dedupe, then the features in the order given, then one flush of actions and writes. */
+export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEvent {
+  const { redis, keys, outbound } = deps;
+  const named = features.map(
+    (f): Middleware<EventContext> =>
+      async (ctx, next) => {
+        try {
+          await f.middleware(ctx, next);
+        } catch (err) {
+          deps.metrics?.handlerError?.(f.name);
+          throw new HandlerError(err, `${ctx.event.id} in ${f.name}`);
+        }
+      },
+  );
+  const run = compose<EventContext>(named);
+  const handledKey = keys.k('stats', 'handled');
+
+  return async function handleEvent(event: ChatEvent): Promise<void> {
+    const started = performance.now();
+    const seenKey = keys.k('seen', event.id);
+    if (await redis.exists(seenKey)) return; // already handled: a redelivery or a second enqueue
+    const ctx = new EventContext(event, deps);
+    await run(ctx);
+    // Actions first (their ids are deterministic, so a retry after a crash here enqueues nothing new),
+    // then state and the seen mark together, so a crash between the two re-runs the handlers, never skips them.
+    if (ctx.actions.length) await outbound.enqueue(ctx.actions);
+    ctx.writes.set(seenKey, '1', 'EX', SEEN_TTL_S).incr(handledKey);
+    const res = await ctx.writes.exec();
+    const failed = res?.find(([err]) => err);
+    if (failed) throw failed[0];
+    deps.metrics?.handled?.(event.kind);
+    deps.metrics?.latency?.((performance.now() - started) / 1000);
+  };
+}

@@ -1,0 +1,47 @@
+/** A real core on a real Redis for tests: config defaults, an isolated prefix, quiet logs. */
+import type { Redis } from 'ioredis';
+import { ConfigSchema, type Config } from '../../config/schema.js';
+import type { CoreDeps } from '../../src/pipeline/context.js';
+import { OutboundQueue } from '../../src/queue/outbound.js';
+import { InboundQueue } from '../../src/queue/inbound.js';
+import { quietLogger } from '../../src/log.js';
+import { isolatedRedis } from './redis.js';
+import type { Keys } from '../../src/redis/keys.js';
+
+/** Dependencies for createHandleEvent plus the queues, on an isolated prefix; `cleanup()` removes everything. */
+export async function testCore(opts: { config?: Partial<Config>; now?: () => number } = {}): Promise<{
+  deps: CoreDeps;
+  redis: Redis;
+  keys: Keys;
+  url: string;
+  inbound: InboundQueue;
+  outbound: OutboundQueue;
+  cleanup: () => Promise<void>;
+}> {
+  const iso = await isolatedRedis();
+  const outbound = new OutboundQueue({ url: iso.url, keys: iso.keys });
+  const inbound = new InboundQueue({ url: iso.url, keys: iso.keys });
+  const deps: CoreDeps = { redis: iso.redis, keys: iso.keys, config: ConfigSchema.parse(opts.config ?? {}), outbound, log: quietLogger(), now: opts.now ?? Date.now };
+  return {
+    deps,
+    redis: iso.redis,
+    keys: iso.keys,
+    url: iso.url,
+    inbound,
+    outbound,
+    cleanup: async () => {
+      await inbound.close();
+      await outbound.close();
+      await iso.cleanup();
+    },
+  };
+}
+
+/** Polls until `check` is true or the time runs out (then throws with `what`). */
+export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000, everyMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
