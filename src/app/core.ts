@@ -1,5 +1,6 @@
-/** Assembles the core pipeline: dedupe → moderation → commands → features (AMA, history, digests). */
+/** Assembles the core pipeline: dedupe → moderation → history → commands → features (AMA). */
 import { CommandRegistry, helpCommand } from '../commands/router.js';
+import { createHistory } from '../features/history/index.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import { createHandleEvent, type Feature, type HandleEvent } from '../pipeline/handle-event.js';
 
@@ -12,9 +13,10 @@ export interface Core {
 /** Builds the core with every feature on. */
 export function buildCore(deps: CoreDeps): Core {
   const registry = new CommandRegistry();
+  const history = createHistory(deps);
   const before: Feature[] = [];
   const after: Feature[] = [];
-  registry.register(helpCommand(registry));
-  const handleEvent = createHandleEvent(deps, [...before, registry.feature(), ...after]);
+  registry.register(...history.commands, helpCommand(registry));
+  const handleEvent = createHandleEvent(deps, [...before, history.feature, registry.feature(), ...after]);
   return { handleEvent, registry };
 }

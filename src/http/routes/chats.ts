@@ -1,12 +1,45 @@
-/** `GET /api/chats`: the chats Townhall has seen. Digest and thread routes join as the history feature lands. */
+/** Chat routes: the chats seen, and each chat's digest and threads over a window. */
+import { parseDuration } from '../../commands/parser.js';
+import { chatDigest, chatThreads } from '../../features/history/service.js';
 import type { RoutePlugin } from '../server.js';
 
-/** Chat listing routes. */
+const CHAT_RE = /^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/;
+
+/** Chat listing, digest and thread routes. */
 export const chatRoutes: RoutePlugin = async (app, { deps }) => {
-  app.get('/chats', async () => {
+  const allowed = (req: { principal?: { admin: boolean; chats: string[] } }, chat: string) =>
+    req.principal?.admin || req.principal?.chats.some((c) => chat === c || chat.startsWith(`${c}:`));
+
+  app.get('/chats', async (req) => {
     const chats = await deps.redis.zrevrange(deps.keys.k('chats'), '0', '999', 'WITHSCORES');
     const out: { chat: string; lastAt: number }[] = [];
-    for (let i = 0; i + 1 < chats.length; i += 2) out.push({ chat: chats[i]!, lastAt: Number(chats[i + 1]) });
+    for (let i = 0; i + 1 < chats.length; i += 2) if (allowed(req, chats[i]!)) out.push({ chat: chats[i]!, lastAt: Number(chats[i + 1]) });
     return { chats: out };
+  });
+
+  const windowOf = (q: unknown): number | null => {
+    const w = (q as { window?: string }).window ?? '2h';
+    return parseDuration(w);
+  };
+
+  app.get<{ Params: { chat: string } }>('/chats/:chat/digest', async (req, reply) => {
+    const { chat } = req.params;
+    if (!CHAT_RE.test(chat)) return reply.code(400).send({ error: 'chat must be a prefixed chat id like telegram:-100123' });
+    if (!allowed(req, chat)) return reply.code(403).send({ error: 'not your chat' });
+    const win = windowOf(req.query);
+    if (win === null) return reply.code(400).send({ error: 'window must be a duration like 30m, 2h or 1d' });
+    const now = deps.now();
+    const { digest } = await chatDigest(deps.redis, deps.keys, chat, now - win, now + 1, { threadWindow: deps.config.core.threadWindow });
+    return { chat, digest };
+  });
+
+  app.get<{ Params: { chat: string } }>('/chats/:chat/threads', async (req, reply) => {
+    const { chat } = req.params;
+    if (!CHAT_RE.test(chat)) return reply.code(400).send({ error: 'chat must be a prefixed chat id like telegram:-100123' });
+    if (!allowed(req, chat)) return reply.code(403).send({ error: 'not your chat' });
+    const win = windowOf(req.query);
+    if (win === null) return reply.code(400).send({ error: 'window must be a duration like 30m, 2h or 1d' });
+    const now = deps.now();
+    return { chat, threads: await chatThreads(deps.redis, deps.keys, chat, now - win, now + 1, deps.config.core.threadWindow) };
   });
 };

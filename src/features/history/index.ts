@@ -1,0 +1,87 @@
+/** The history feature: records every message for threads and digests, and answers /summary and /catchup. */
+import { UserError } from '../../core/errors.js';
+import { parseDuration } from '../../commands/parser.js';
+import type { CommandSpec } from '../../commands/router.js';
+import type { CoreDeps } from '../../pipeline/context.js';
+import type { Feature } from '../../pipeline/handle-event.js';
+import { durationMs } from '../../config/load.js';
+import { isQuestion } from '../questions/detect.js';
+import { chatDigest, renderForChat } from './service.js';
+import { historyKeys, recordDeletion, recordEdit, recordMessage, recordReaction, type Retention } from './store.js';
+
+const DEFAULT_WINDOW_MS = 2 * 3600_000;
+const MAX_WINDOW_MS = 7 * 24 * 3600_000;
+
+/** Reads `/summary [window]` style arguments: a duration up to 7 days, default 2 h. */
+function windowArg(arg: string | undefined, fallback = DEFAULT_WINDOW_MS): number {
+  if (!arg) return fallback;
+  const ms = parseDuration(arg);
+  if (ms === null) throw new UserError('bad-window', `"${arg.slice(0, 20)}" is not a window: try 30m, 2h or 1d.`);
+  return Math.min(ms, MAX_WINDOW_MS);
+}
+
+const fmtWindow = (ms: number) => (ms % 3600_000 === 0 ? `${ms / 3600_000}h` : `${Math.round(ms / 60_000)}m`);
+
+/** Builds the history feature and its commands. */
+export function createHistory(deps: CoreDeps): { feature: Feature; commands: CommandSpec[] } {
+  const retention: Retention = { maxMessages: deps.config.core.history.maxMessages, maxAgeMs: durationMs(deps.config.core.history.maxAge) };
+  const { keys, redis } = deps;
+
+  const feature: Feature = {
+    name: 'history',
+    middleware: async (ctx, next) => {
+      const e = ctx.event;
+      if (e.kind === 'message' && e.text && e.messageId && !e.text.startsWith('/') && e.chatType !== 'private') {
+        recordMessage(ctx.writes, keys, e, retention, isQuestion(e.text));
+      } else if (e.kind === 'delete' && e.messageId) {
+        recordDeletion(ctx.writes, keys, e.chat, e.messageId, retention);
+      } else if (e.kind === 'edit' && e.messageId && e.text) {
+        recordEdit(ctx.writes, keys, e.chat, e.messageId, e.text, retention);
+      } else if (e.kind === 'reaction' && e.messageId && e.reaction) {
+        recordReaction(ctx.writes, keys, e.chat, e.messageId, e.reaction.added, retention);
+      }
+      if ((e.kind === 'message' || e.kind === 'command') && e.source !== 'import' && e.chatType !== 'private') {
+        // Last activity per user, read by /catchup before this event's own write lands.
+        const k = historyKeys(keys, ctx.group);
+        ctx.writes.hset(k.lastSeen, e.user.id, String(e.at)).pexpire(k.lastSeen, retention.maxAgeMs);
+      }
+      await next();
+    },
+  };
+
+  const summary: CommandSpec = {
+    name: 'summary',
+    usage: '/summary [window]',
+    description: 'a digest of what was said (default: the last 2h)',
+    permission: 'everyone',
+    run: async (ctx, cmd) => {
+      const win = windowArg(cmd.args[0]);
+      const now = deps.now();
+      const { digest } = await chatDigest(redis, keys, ctx.event.chat, now - win, now + 1, { maxAgeMs: retention.maxAgeMs, threadWindow: deps.config.core.threadWindow });
+      if (!digest.totals.messages) return ctx.reply(`Nothing was said here in the last ${fmtWindow(win)}.`);
+      ctx.reply(renderForChat(digest, ctx.event.chat, `Digest of the last ${fmtWindow(win)}`), { priority: 'digest' });
+    },
+  };
+
+  const catchup: CommandSpec = {
+    name: 'catchup',
+    usage: '/catchup [window]',
+    description: 'what you missed, sent to you privately',
+    permission: 'everyone',
+    run: async (ctx, cmd) => {
+      const now = deps.now();
+      let from: number;
+      if (cmd.args[0]) from = now - windowArg(cmd.args[0]);
+      else {
+        const last = await redis.hget(historyKeys(keys, ctx.group).lastSeen, ctx.event.user.id);
+        from = last ? Math.max(Number(last), now - MAX_WINDOW_MS) : now - DEFAULT_WINDOW_MS;
+      }
+      const { digest } = await chatDigest(redis, keys, ctx.event.chat, from, now + 1, { threadWindow: deps.config.core.threadWindow });
+      const title = `Catch-up since ${new Date(from).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      const text = digest.totals.messages ? renderForChat(digest, ctx.event.chat, title) : `${title}: nothing new.`;
+      ctx.reply(text, { private: true, priority: 'digest' });
+    },
+  };
+
+  return { feature, commands: [summary, catchup] };
+}

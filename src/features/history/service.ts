@@ -1,0 +1,36 @@
+/** Digests and threads of a chat window, for /summary, /catchup, scheduled digests and the API. */
+import type { Redis } from 'ioredis';
+import type { Platform } from '../../core/ids.js';
+import { platformOf } from '../../core/ids.js';
+import type { Keys } from '../../redis/keys.js';
+import { buildDigest, renderDigest, type Digest, type StoredMessage } from '../digest/digest.js';
+import { assignThreads, groupThreads } from './threads.js';
+import { readHistory, trimByAge } from './store.js';
+
+/** The longest message a platform takes; X gets a thread, so a longer text is fine there. */
+export const PLATFORM_MAX_CHARS: Record<Platform, number> = { telegram: 4096, discord: 2000, x: 1400 };
+
+/** The digest of a chat over [from, to). */
+export async function chatDigest(redis: Redis, keys: Keys, chat: string, from: number, to: number, opts: { maxAgeMs?: number; threadWindow?: number } = {}): Promise<{ digest: Digest; messages: StoredMessage[] }> {
+  if (opts.maxAgeMs) await trimByAge(redis, keys, chat, opts.maxAgeMs, to);
+  const messages = await assignThreads(redis, keys, chat, await readHistory(redis, keys, chat, from, to), opts.threadWindow);
+  return { digest: buildDigest(messages, { from, to }), messages };
+}
+
+/** The digest as one platform message, headed by its window. */
+export function renderForChat(digest: Digest, chat: string, title: string): string {
+  const body = renderDigest(digest, { maxChars: PLATFORM_MAX_CHARS[platformOf(chat)] - title.length - 2, format: 'text' });
+  return `${title}\n\n${body}`;
+}
+
+/** The conversations of a chat window, each with its messages. */
+export async function chatThreads(redis: Redis, keys: Keys, chat: string, from: number, to: number, threadWindow?: number) {
+  const messages = await assignThreads(redis, keys, chat, await readHistory(redis, keys, chat, from, to), threadWindow);
+  return groupThreads(messages).map((t) => ({
+    id: t.id,
+    size: t.messages.length,
+    firstAt: t.messages[0]!.at,
+    lastAt: t.messages[t.messages.length - 1]!.at,
+    messages: t.messages.map((m) => ({ id: m.id, user: m.user, userName: m.userName, text: m.text, at: m.at, ...(m.replyTo ? { replyTo: m.replyTo } : {}), ...(m.url ? { url: m.url } : {}) })),
+  }));
+}

@@ -1,0 +1,118 @@
+/** Chat history in Redis for threads and digests: a capped list per chat, plus deletions, edits and reactions. */
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChatEvent } from '../../core/events.js';
+import { platformOf } from '../../core/ids.js';
+import type { Keys } from '../../redis/keys.js';
+import type { StoredMessage } from '../digest/digest.js';
+
+/** The compact form kept per message (short field names: this is most of Redis's memory). */
+interface Entry {
+  i: string;
+  u: string;
+  n: string;
+  t: string;
+  a: number;
+  r?: string;
+  q?: 1;
+  l?: string;
+  m?: 1;
+  w?: string;
+}
+
+/** Keys of one chat's history. */
+export function historyKeys(keys: Keys, chat: string) {
+  return {
+    list: keys.k('hist', chat),
+    deleted: keys.k('hist', chat, 'del'),
+    edits: keys.k('hist', chat, 'edit'),
+    reactions: keys.k('hist', chat, 'react'),
+    threads: keys.k('hist', chat, 'thr'),
+    lastSeen: keys.k('hist', chat, 'seen'),
+  };
+}
+
+/** Retention of a chat's history. */
+export interface Retention {
+  maxMessages: number;
+  maxAgeMs: number;
+}
+
+/** Appends a message to its chat's history inside the event's transaction; O(1) per message. */
+export function recordMessage(tx: ChainableCommander, keys: Keys, e: ChatEvent, retention: Retention, isQuestion: boolean): void {
+  if (!e.messageId || !e.text) return;
+  const k = historyKeys(keys, e.chat);
+  const entry: Entry = { i: e.messageId, u: e.user.id, n: e.user.name.slice(0, 64), t: e.text.slice(0, 4000), a: e.at };
+  if (e.replyTo) entry.r = e.replyTo;
+  if (isQuestion) entry.q = 1;
+  if (e.user.lang) entry.l = e.user.lang.slice(0, 8);
+  if (e.user.isAdmin) entry.m = 1;
+  if (e.url) entry.w = e.url;
+  tx.rpush(k.list, JSON.stringify(entry));
+  // Trim by count on write (cheap: Redis drops from the head); age is trimmed when the history is read.
+  tx.ltrim(k.list, -retention.maxMessages, -1);
+  tx.pexpire(k.list, retention.maxAgeMs);
+  tx.zadd(keys.k('chats'), e.at, e.chat);
+}
+
+/** Records a deletion so the message never appears in a digest. */
+export function recordDeletion(tx: ChainableCommander, keys: Keys, chat: string, messageId: string, retention: Retention): void {
+  const k = historyKeys(keys, chat);
+  tx.sadd(k.deleted, messageId).pexpire(k.deleted, retention.maxAgeMs);
+}
+
+/** Records an edit's new text. */
+export function recordEdit(tx: ChainableCommander, keys: Keys, chat: string, messageId: string, text: string, retention: Retention): void {
+  const k = historyKeys(keys, chat);
+  tx.hset(k.edits, messageId, text.slice(0, 4000)).pexpire(k.edits, retention.maxAgeMs);
+}
+
+/** Counts a reaction on a message (or takes one away). */
+export function recordReaction(tx: ChainableCommander, keys: Keys, chat: string, messageId: string, added: boolean, retention: Retention): void {
+  const k = historyKeys(keys, chat);
+  tx.hincrby(k.reactions, messageId, added ? 1 : -1).pexpire(k.reactions, retention.maxAgeMs);
+}
+
+/** The messages of a chat in [from, to), oldest first, with edits applied and deletions marked. */
+export async function readHistory(redis: Redis, keys: Keys, chat: string, from: number, to: number, cap = 50_000): Promise<StoredMessage[]> {
+  const k = historyKeys(keys, chat);
+  const [[, raw], [, deleted], [, edits], [, reactions]] = (await redis
+    .multi()
+    .lrange(k.list, String(-cap), '-1')
+    .smembers(k.deleted)
+    .hgetall(k.edits)
+    .hgetall(k.reactions)
+    .exec()) as [[null, string[]], [null, string[]], [null, Record<string, string>], [null, Record<string, string>]];
+  const del = new Set(deleted);
+  const platform = platformOf(chat);
+  const out: StoredMessage[] = [];
+  for (const line of raw) {
+    const e = JSON.parse(line) as Entry;
+    if (e.a < from || e.a >= to) continue;
+    const m: StoredMessage = { id: e.i, chat, platform, user: e.u, userName: e.n, text: edits[e.i] ?? e.t, at: e.a };
+    if (e.r) m.replyTo = e.r;
+    if (e.q) m.isQuestion = true;
+    if (e.l) m.lang = e.l;
+    if (e.m) m.isAdmin = true;
+    if (e.w) m.url = e.w;
+    if (del.has(e.i)) m.deleted = true;
+    const r = Number(reactions[e.i] ?? 0);
+    if (r > 0) m.reactions = r;
+    out.push(m);
+  }
+  return out;
+}
+
+/** Drops entries older than the retention age from the head of the list (called off the hot path). */
+export async function trimByAge(redis: Redis, keys: Keys, chat: string, maxAgeMs: number, now: number): Promise<number> {
+  const k = historyKeys(keys, chat);
+  let dropped = 0;
+  for (;;) {
+    const head = await redis.lrange(k.list, '0', '99');
+    const old = head.findIndex((l) => (JSON.parse(l) as Entry).a >= now - maxAgeMs);
+    const n = old === -1 ? head.length : old;
+    if (n === 0) return dropped;
+    await redis.ltrim(k.list, String(n), '-1');
+    dropped += n;
+    if (n < 100) return dropped;
+  }
+}
