@@ -14,6 +14,8 @@ export const ConfigSchema = z
         mode: z.enum(['polling', 'webhook']).default('polling'),
         apiRoot: z.url().optional(),
         pollTimeoutSeconds: z.number().int().min(0).max(50).default(30),
+        /** Where the webhook receiver listens (behind your TLS proxy that TELEGRAM_WEBHOOK_URL points at). */
+        webhookPort: z.number().int().min(1).max(65535).default(8443),
         limits: z.object({ perChat: z.array(budget).optional(), global: z.array(budget).optional() }).optional(),
       })
       .prefault({}),

@@ -29,6 +29,8 @@ export async function runRoles(
     adapters: PlatformAdapter[];
     http?: { port: number; host: string; publicRoutes?: FastifyPluginAsync[]; apiRoutes?: RoutePlugin[] };
     extraClosers?: (() => Promise<void>)[];
+    /** Overrides TOWNHALL_ADMIN_TOKEN (the sandbox makes one up when none is set). */
+    adminToken?: string;
   },
 ): Promise<Running> {
   const roles = new Set(opts.roles);
@@ -67,7 +69,7 @@ export async function runRoles(
       deps: rt.deps,
       log,
       metrics,
-      adminToken: rt.env.TOWNHALL_ADMIN_TOKEN,
+      adminToken: opts.adminToken ?? rt.env.TOWNHALL_ADMIN_TOKEN,
       adapters: () => Object.fromEntries(opts.adapters.map((a) => [a.platform, a.status()])),
       queues: queues.map((q) => q.queue),
       ...(opts.http.apiRoutes ? { apiRoutes: opts.http.apiRoutes } : {}),

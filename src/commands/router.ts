@@ -57,6 +57,15 @@ export class CommandRegistry {
     return [...new Set(this.byName.values())];
   }
 
+  /** On X a command is a mention containing the words: `@townhall_bot ask …` or `@townhall_bot /ask …`. */
+  private commandText(platform: string, text: string): string {
+    if (platform !== 'x') return text;
+    const stripped = text.replace(/^(\s*@[A-Za-z0-9_]{1,15})+\s*/, '');
+    if (stripped.startsWith('/')) return stripped;
+    const word = /^([A-Za-z]+)\b/.exec(stripped)?.[1]?.toLowerCase();
+    return word && this.byName.has(word) ? `/${stripped}` : text;
+  }
+
   /** The router as a pipeline step: commands stop here, other messages pass on. */
   feature(): Feature {
     return {
@@ -64,7 +73,7 @@ export class CommandRegistry {
       middleware: async (ctx, next) => {
         const e = ctx.event;
         if ((e.kind !== 'message' && e.kind !== 'command') || !e.text || e.source === 'import') return next();
-        const cmd = parseCommand(e.text, BOT_USERNAME);
+        const cmd = parseCommand(this.commandText(e.platform, e.text), BOT_USERNAME);
         if (!cmd) return next();
         ctx.command = cmd;
         const spec = this.get(cmd.name);

@@ -4,7 +4,8 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AdapterStatus } from '../../adapters/types.js';
 import type { CoreDeps } from '../pipeline/context.js';
-import { bearerOf, verifyToken, type Principal } from './auth.js';
+import cookie from '@fastify/cookie';
+import { bearerOf, csrfOk, readSession, SAFE_METHODS, sameOrigin, SESSION_COOKIE, verifyToken, type Principal, type Session } from './auth.js';
 import type { TownhallMetrics } from './metrics.js';
 
 declare module 'fastify' {
@@ -35,8 +36,11 @@ export interface ServerOptions {
 
 /** Builds the fastify server (not yet listening). */
 export async function buildServer(opts: ServerOptions) {
-  const app = Fastify({ loggerInstance: opts.log.child({ component: 'http' }), disableRequestLogging: true, bodyLimit: 256 * 1024 });
+  // Request lines are debug noise at this volume; the child logger keeps warnings and errors.
+  const app = Fastify({ loggerInstance: opts.log.child({ component: 'http' }, { level: 'warn' }), bodyLimit: 256 * 1024 });
   const { deps } = opts;
+  // Cookies carry the dashboard's session (src/http/dashboard); parsed for every route so /api and /admin see them.
+  await app.register(cookie);
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
@@ -55,17 +59,26 @@ export async function buildServer(opts: ServerOptions) {
     return opts.metrics.registry.metrics();
   });
 
-  const authenticate = async (req: FastifyRequest): Promise<Principal | null> => {
-    const cookieToken = (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.townhall_session;
-    return verifyToken(deps.redis, deps.keys, opts.adminToken, bearerOf(req.headers.authorization) ?? cookieToken);
+  /** Bearer token first (API clients); else the dashboard's session cookie, which also needs CSRF proof on writes. */
+  const authenticate = async (req: FastifyRequest): Promise<{ principal: Principal; session?: Session } | null> => {
+    const bearer = bearerOf(req.headers.authorization);
+    if (bearer !== undefined) {
+      const principal = await verifyToken(deps.redis, deps.keys, opts.adminToken, bearer);
+      return principal ? { principal } : null;
+    }
+    const session = await readSession(deps.redis, deps.keys, req.cookies[SESSION_COOKIE]);
+    return session ? { principal: session.principal, session } : null;
   };
 
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req, reply) => {
-        const p = await authenticate(req);
-        if (!p) return reply.code(401).send({ error: 'unauthorized: send Authorization: Bearer <token>' });
-        req.principal = p;
+        const auth = await authenticate(req);
+        if (!auth) return reply.code(401).send({ error: 'unauthorized: send Authorization: Bearer <token>' });
+        if (auth.session && !SAFE_METHODS.has(req.method) && !csrfOk(req.headers, auth.session)) {
+          return reply.code(403).send({ error: 'forbidden: a signed-in browser must send the X-CSRF-Token header from the same origin' });
+        }
+        req.principal = auth.principal;
       });
       for (const plugin of opts.apiRoutes ?? []) await api.register(plugin, { deps });
     },
@@ -82,8 +95,15 @@ export async function buildServer(opts: ServerOptions) {
     await app.register(
       async (admin) => {
         admin.addHook('onRequest', async (req, reply) => {
-          const p = await authenticate(req);
-          if (!p?.admin) return reply.code(401).send({ error: 'unauthorized: the queue board is for the admin token' });
+          const auth = await authenticate(req);
+          if (!auth?.principal.admin) {
+            // A browser that is not signed in goes to the sign-in page and comes back here.
+            if (!auth && req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) return reply.redirect('/login?next=/admin/queues', 303);
+            return reply.code(401).send({ error: 'unauthorized: the queue board is for the admin token' });
+          }
+          // The board's own pages cannot send the CSRF header; its session cookie is SameSite=Strict, and writes must come from this origin.
+          if (auth.session && !SAFE_METHODS.has(req.method) && !sameOrigin(req.headers)) return reply.code(403).send({ error: 'forbidden: cross-origin request' });
+          req.principal = auth.principal;
         });
         await admin.register(serverAdapter.registerPlugin());
       },

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { startStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/core.js';
+
+const stack = await startStack();
+after(() => stack.close());
+
+type Outbox = { type: string; chat: string; replyTo?: string; text?: string }[];
+
+for (const [platform, chat] of [['telegram', '-1009'], ['discord', '7001'], ['x', '88001']] as const) {
+  test(`sandbox (${platform}): a message POSTed to /sandbox/${platform}/messages reaches the bot and the outbox lists its answer`, async () => {
+    const text = platform === 'x' ? '@townhall_bot /help' : '/help';
+    const posted = await stack.post(`/sandbox/${platform}/messages`, { chat, user: { id: '501', name: 'Ann' }, text });
+    assert.equal(posted.status, 200);
+    const id = (posted.body as { id: string }).id;
+    assert.ok(id, 'the fake returns the message id');
+    let outbox: Outbox = [];
+    await waitFor(async () => {
+      outbox = (await stack.get(`/sandbox/${platform}/outbox?chat=${chat}`)).body as Outbox;
+      return outbox.some((o) => o.type === 'send' && o.replyTo === id);
+    }, `${platform} answer`, 15_000, 100);
+    const answer = outbox.find((o) => o.type === 'send' && o.replyTo === id)!;
+    assert.match(answer.text ?? '', /\/summary/);
+  });
+}
+
+test('sandbox control routes refuse malformed bodies and unknown platforms with one-line errors', async () => {
+  const bad = await stack.post('/sandbox/telegram/messages', { chat: '-1', text: 'hi' });
+  assert.equal(bad.status, 400);
+  assert.match((bad.body as { error: string }).error, /^user:/);
+  const unknown = await stack.post('/sandbox/myspace/messages', { chat: '1', user: { id: '1', name: 'a' }, text: 'hi' });
+  assert.equal(unknown.status, 404);
+});
+
+test('/readyz reports Redis and every adapter connected; /healthz and /metrics answer', async () => {
+  const ready = await stack.get('/readyz');
+  assert.equal(ready.status, 200);
+  const r = ready.body as { ready: boolean; adapters: Record<string, { connected: boolean }> };
+  assert.equal(r.ready, true);
+  assert.deepEqual(Object.keys(r.adapters).sort(), ['discord', 'telegram', 'x']);
+  assert.equal((await stack.get('/healthz')).status, 200);
+  const metrics = await stack.get('/metrics');
+  assert.match(String(metrics.body), /townhall_events_handled_total/);
+  assert.match(String(metrics.body), /townhall_queue_depth\{queue="inbound"/);
+});
+
+test('the API refuses a request without the bearer token and accepts the admin token', async () => {
+  assert.equal((await stack.get('/api/chats')).status, 401);
+  assert.equal((await stack.get('/api/chats', 'wrong-token-wrong-token')).status, 401);
+  const ok = await stack.get('/api/chats', stack.adminToken);
+  assert.equal(ok.status, 200);
+});
