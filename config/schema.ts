@@ -60,6 +60,8 @@ export const ConfigSchema = z
         raid: z.object({ joins: z.number().int().min(2).default(30), seconds: z.number().int().min(1).default(10), quietFor: duration.default('30m') }).prefault({}),
         warnings: z.object({ max: z.number().int().min(1).default(3), mute: duration.default('24h') }).prefault({}),
         linkAllowlist: z.array(z.string()).default([]),
+        scam: z.enum(['off', 'delete', 'mute', 'ban']).default('delete'),
+        impersonation: z.enum(['off', 'flag', 'delete', 'mute', 'ban']).default('flag'),
         modLogChat: z.string().optional(),
       })
       .prefault({}),

@@ -8,6 +8,7 @@ import { startOutboundRunner } from '../queue/outbound.js';
 import { buildCore, type Core } from './core.js';
 import type { Runtime } from './runtime.js';
 import { Queue } from 'bullmq';
+import { startDigestScheduler } from '../features/history/scheduled.js';
 
 /** What a worker process can do. */
 export type Role = 'core' | 'outbound' | 'scheduler' | 'inbound' | 'http';
@@ -61,6 +62,10 @@ export async function runRoles(
       closers.push(() => a.stop());
     }
     log.info({ platforms: opts.adapters.map((a) => a.platform) }, 'adapters receiving');
+  }
+  if (roles.has('scheduler')) {
+    const digests = await startDigestScheduler({ url, deps: rt.deps });
+    closers.push(digests.close);
   }
   if (opts.http && roles.has('http')) {
     const queues = allQueues().map((q) => ({ display: q.display, queue: new Queue(q.name, { connection: rt.redis, prefix: keys.prefix }) }));

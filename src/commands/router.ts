@@ -91,7 +91,9 @@ export class CommandRegistry {
           auditInto(ctx.writes, ctx.deps.keys, ctx.group, {
             action: 'refused', by: e.user.id, chat: e.chat, reason: `/${cmd.name} needs ${spec.permission}`, content: e.text.slice(0, 500), at: ctx.deps.now(),
           });
-          ctx.reply(spec.permission === 'host' ? `Only the AMA host or a moderator can use /${cmd.name}.` : `Only moderators can use /${cmd.name}.`);
+          // One refusal a minute per person: a raid of forged /ban commands must not make the bot flood the chat.
+          const first = await ctx.deps.redis.set(ctx.deps.keys.k('refused', ctx.group, e.user.id), '1', 'EX', 60, 'NX');
+          if (first) ctx.reply(spec.permission === 'host' ? `Only the AMA host or a moderator can use /${cmd.name}.` : `Only moderators can use /${cmd.name}.`);
           return;
         }
         try {

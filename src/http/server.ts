@@ -44,7 +44,7 @@ export async function buildServer(opts: ServerOptions) {
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
-    let redisOk = false;
+    let redisOk: boolean;
     try {
       redisOk = (await deps.redis.ping()) === 'PONG';
     } catch {

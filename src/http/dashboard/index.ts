@@ -66,7 +66,7 @@ const FAIL_WINDOW_MS = 10 * 60_000;
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 /** Assets the signed-out sign-in page needs; everything else needs a session. */
-const PUBLIC_ASSETS = new Set(['login.js', 'style.css', 'icon.svg']);
+const PUBLIC_ASSETS = new Set(['login.js', 'theme.js', 'style.css', 'icon.svg']);
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

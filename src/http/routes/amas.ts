@@ -123,7 +123,10 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
       if (!p) return reply;
       const input = ScheduleInputSchema.parse(req.body ?? {});
       if (!p.admin && !input.chats.every((c) => mayUse(p, [c]))) return reply.code(403).send({ error: 'this token may schedule AMAs only in its own chats', code: 'forbidden' });
-      const ama = await amaSchedule(env, input, p.subject);
+      // A client retry with the same Idempotency-Key gets the AMA the first request made.
+      const key = req.headers['idempotency-key'];
+      const opId = typeof key === 'string' && /^[\w.-]{8,100}$/.test(key) ? `${p.subject}:${key}` : undefined;
+      const ama = await amaSchedule(env, input, p.subject, opId);
       return reply.code(201).send(ama);
     } catch (err) {
       return fail(reply, err);

@@ -1,8 +1,9 @@
 /** The API route plugins mounted under /api. */
 import type { RoutePlugin } from '../server.js';
 import { chatRoutes } from './chats.js';
+import { modlogRoutes } from './modlog.js';
 
 /** Every API route plugin. */
 export async function apiRoutes(): Promise<RoutePlugin[]> {
-  return [chatRoutes];
+  return [chatRoutes, modlogRoutes];
 }

@@ -22,7 +22,12 @@ const chatPattern = '^(telegram|discord|x):[^:\\s]+(:[^:\\s]+)?$';
 function allowedGroup(req: FastifyRequest, reply: FastifyReply, chat: string | undefined): { group: string | undefined } | null {
   const p = req.principal;
   const group = chat ? baseChat(chat) : undefined;
-  if (!p || p.admin) return { group };
+  if (!p) {
+    // Mounted outside the authenticated scope by mistake: refuse rather than show the log to anyone.
+    void reply.code(401).send({ error: 'unauthorized' });
+    return null;
+  }
+  if (p.admin) return { group };
   if (!group) {
     void reply.code(400).send({ error: 'chat is required for a moderator token' });
     return null;

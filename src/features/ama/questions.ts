@@ -1,0 +1,309 @@
+/**
+ * The question queue: intake with duplicate merging, votes, approval, rejection, merging and splitting by hand,
+ * and listing. Every change is atomic in Redis (scripts.ts) and safe to repeat: a redelivered event neither asks
+ * twice nor votes twice.
+ */
+import { UserError } from '../../core/errors.js';
+import type { ChatUser } from '../../core/events.js';
+import { type Platform } from '../../core/ids.js';
+import type { Ama, Ask, Question, QuestionStatus } from './model.js';
+import { amaIndex } from './dedup.js';
+import { rankScore } from './rank.js';
+import { asksOf, getQuestion, lockAma, questionsWithAsks, rootQuestion, safeBase, type AmaEnv } from './store.js';
+
+/** How long an event id is remembered as asked (matches the pipeline's seen TTL). */
+const EV_TTL_S = 3 * 24 * 3600;
+/** How long a message that asked maps back to its question (votes and replies on it). */
+const MSG_TTL_S = 30 * 24 * 3600;
+/** Longest question text kept. */
+export const MAX_QUESTION_CHARS = 1000;
+
+/** What intake needs to know about one ask. */
+export interface AskInput extends Omit<Ask, 'text'> {
+  text: string;
+  /** The event (or API request) id: the same id is asked once. */
+  opId: string;
+}
+
+/** What happened to an ask. */
+export interface IntakeResult {
+  n: number;
+  /** It joined an existing question (the same question, other words or another platform). */
+  merged: boolean;
+  status: QuestionStatus;
+  votes: number;
+  /** This op was already taken in earlier (a redelivery). */
+  repeat: boolean;
+}
+
+/** Cleans a question's text: one line of white space, capped length. */
+export function cleanQuestion(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > MAX_QUESTION_CHARS ? `${t.slice(0, MAX_QUESTION_CHARS - 1)}…` : t;
+}
+
+/** Takes a question in: merges it into the same question when one exists, else opens a new one with the next number. */
+export async function ingestQuestion(env: AmaEnv, ama: Ama, input: AskInput, opts: { premoderation?: boolean; threshold?: number } = {}): Promise<IntakeResult> {
+  const { redis } = env.deps;
+  const text = cleanQuestion(input.text);
+  if (text.length < 3) throw new UserError('ama.empty', 'That question is empty.');
+  const evKey = env.k.ev(ama.id, input.opId);
+  const { opId: _op, ...askFields } = input;
+  const ask: Ask = { ...askFields, text };
+  const askJson = JSON.stringify(ask);
+  const msgKey = ask.messageId ? env.k.msg(ask.platform, safeBase(ask.chat), ask.messageId) : env.k.msg(ask.platform, '-', '-');
+  const index = amaIndex(env, ama.id, opts.threshold);
+  // The lock and the "already asked?" check travel together: one round trip.
+  const { release, peeked } = await lockAma(env, ama.id, evKey);
+  try {
+    if (peeked) return await repeatResult(env, ama, Number(peeked));
+    let dup = await index.findDuplicate(text);
+    // A candidate may have been merged into another question (follow it) or be stale (drop it, look again).
+    for (let tries = 0; dup && tries < 8; tries++) {
+      const res = (await env.scripts.run(
+        'amaAddAsk',
+        [env.k.q(ama.id, dup.n), env.k.asks(ama.id, dup.n), env.k.sup(ama.id, dup.n), env.k.askers(ama.id, dup.n), env.k.rank(ama.id), evKey, msgKey, env.k.names(ama.id)],
+        [askJson, ask.user, ama.startsAt, env.doublingMs, dup.n, EV_TTL_S, ask.messageId ? `${ama.id}:${dup.n}` : '', MSG_TTL_S, ask.userName, ask.at],
+      )) as [number, number, string];
+      if (res[0] === 1) return { n: dup.n, merged: true, status: res[2] as QuestionStatus, votes: res[1], repeat: false };
+      if (res[0] === -2) {
+        dup = { n: res[1], score: dup.score };
+        continue;
+      }
+      await index.remove(dup.n);
+      dup = await index.findDuplicate(text);
+    }
+    const n = await redis.incr(env.k.qseq(ama.id));
+    const status: QuestionStatus = opts.premoderation ?? ama.premoderation ? 'pending' : 'open';
+    const tx = redis.multi();
+    tx.hset(env.k.q(ama.id, n), 'n', n, 'text', text, 'status', status, 'votes', 1, 'askCount', 1, 'createdAt', ask.at, 'lastAt', ask.at);
+    tx.rpush(env.k.asks(ama.id, n), askJson);
+    tx.sadd(env.k.askers(ama.id, n), ask.user).sadd(env.k.sup(ama.id, n), ask.user);
+    tx.hsetnx(env.k.names(ama.id), ask.user, ask.userName);
+    tx.zadd(env.k.qs(ama.id), n, String(n));
+    if (status === 'open') tx.zadd(env.k.rank(ama.id), rankOf(env, ama, 1, ask.at), String(n));
+    else tx.zadd(env.k.pending(ama.id), ask.at, String(n));
+    tx.set(evKey, String(n), 'EX', EV_TTL_S);
+    if (ask.messageId) tx.set(msgKey, `${ama.id}:${n}`, 'EX', MSG_TTL_S);
+    // Both in flight at once (one round trip); both land before the lock is released. A crash between them leaves either
+    // a stale index entry (dropped by the loop above) or an unindexed question (it only misses later merges).
+    const [, res] = await Promise.all([index.add(n, text), tx.exec()]);
+    const failed = res?.find(([err]) => err);
+    if (failed) throw failed[0];
+    return { n, merged: false, status, votes: 1, repeat: false };
+  } finally {
+    await release();
+  }
+}
+
+async function repeatResult(env: AmaEnv, ama: Ama, n: number): Promise<IntakeResult> {
+  const q = await rootQuestion(env, ama.id, n);
+  return { n: q?.n ?? n, merged: (q?.askCount ?? 1) > 1, status: q?.status ?? 'open', votes: q?.votes ?? 1, repeat: true };
+}
+
+function rankOf(env: AmaEnv, ama: Ama, votes: number, createdAt: number): number {
+  return rankScore(votes, createdAt, ama.startsAt, env.doublingMs);
+}
+
+/** Outcome of a vote. */
+export interface VoteResult {
+  n: number;
+  votes: number;
+  /** False when the vote was already there (or already absent, for a removal). */
+  changed: boolean;
+}
+
+/** Adds (or removes) one person's vote on a question; one vote per person, merges followed. */
+export async function voteQuestion(env: AmaEnv, ama: Ama, n: number, user: Pick<ChatUser, 'id' | 'name'>, add = true): Promise<VoteResult> {
+  let target = n;
+  for (let hops = 0; hops < 20; hops++) {
+    const res = (await env.scripts.run(
+      'amaVote',
+      [env.k.q(ama.id, target), env.k.sup(ama.id, target), env.k.voters(ama.id, target), env.k.askers(ama.id, target), env.k.rank(ama.id), env.k.names(ama.id)],
+      [user.id, add ? '1' : '0', ama.startsAt, env.doublingMs, target, user.name ?? ''],
+    )) as [number, number];
+    if (res[0] === -1) throw new UserError('ama.noQuestion', `There is no Q${n}.`);
+    if (res[0] === -2) {
+      target = res[1];
+      continue;
+    }
+    return { n: target, votes: res[1], changed: res[0] === 1 };
+  }
+  throw new UserError('ama.noQuestion', `There is no Q${n}.`);
+}
+
+/** Approves a waiting question (pre-moderation) or reopens a rejected one. */
+export async function approveQuestion(env: AmaEnv, ama: Ama, n: number): Promise<Question> {
+  return setStatus(env, ama, n, 'open', '');
+}
+
+/** Rejects a question: it leaves the queue and is never shown as a candidate again. */
+export async function rejectQuestion(env: AmaEnv, ama: Ama, n: number, reason = ''): Promise<Question> {
+  return setStatus(env, ama, n, 'rejected', reason.slice(0, 300));
+}
+
+async function setStatus(env: AmaEnv, ama: Ama, n: number, to: 'open' | 'rejected', reason: string): Promise<Question> {
+  let target = n;
+  for (let hops = 0; hops < 20; hops++) {
+    const res = (await env.scripts.run('amaSetStatus', [env.k.q(ama.id, target), env.k.rank(ama.id), env.k.pending(ama.id)], [to, reason, target, ama.startsAt, env.doublingMs])) as number[];
+    if (res[0] === -1) throw new UserError('ama.noQuestion', `There is no Q${n}.`);
+    if (res[0] === -2) {
+      target = res[1]!;
+      continue;
+    }
+    if (res[0] === -3) throw new UserError('ama.answered', `Q${target} is already answered.`);
+    if (res[0] === 0) throw new UserError('ama.same', `Q${target} is already ${to === 'open' ? 'approved' : 'rejected'}.`);
+    return (await getQuestion(env, ama.id, target))!;
+  }
+  throw new UserError('ama.noQuestion', `There is no Q${n}.`);
+}
+
+/** Merges question `from` into `into` by hand: asks and distinct supporters move; `from` answers to `into` from now on. */
+export async function mergeQuestions(env: AmaEnv, ama: Ama, from: number, into: number): Promise<Question> {
+  const target = await rootQuestion(env, ama.id, into);
+  if (!target) throw new UserError('ama.noQuestion', `There is no Q${into}.`);
+  if (target.n === from) throw new UserError('ama.sameQuestion', `Q${from} is already part of Q${into}.`);
+  const { release } = await lockAma(env, ama.id);
+  try {
+    const k = env.k;
+    const res = (await env.scripts.run(
+      'amaMerge',
+      [k.q(ama.id, from), k.q(ama.id, target.n), k.asks(ama.id, from), k.asks(ama.id, target.n), k.sup(ama.id, from), k.sup(ama.id, target.n), k.voters(ama.id, from), k.voters(ama.id, target.n), k.askers(ama.id, from), k.askers(ama.id, target.n), k.rank(ama.id), k.qs(ama.id), k.pending(ama.id)],
+      [from, target.n, ama.startsAt, env.doublingMs],
+    )) as number[];
+    if (res[0] === -1) throw new UserError('ama.noQuestion', `There is no Q${from}.`);
+    if (res[0] === -2) throw new UserError('ama.merged', `Q${from} is already merged into Q${res[1]}.`);
+    if (res[0] === -3) throw new UserError('ama.merged', `Q${target.n} was just merged into Q${res[1]}; merge into that.`);
+    if (res[0] === -4) throw new UserError('ama.answered', `Q${from} is answered and Q${target.n} is not: merge Q${target.n} into Q${from} instead.`);
+    // New asks that resemble `from` now land on `into` through the merge link; drop `from` from the index anyway.
+    await amaIndex(env, ama.id).remove(from);
+    const asks = await asksOf(env, ama.id, from);
+    const p = env.deps.redis.pipeline();
+    for (const a of asks) if (a.messageId) p.set(k.msg(a.platform, safeBase(a.chat), a.messageId), `${ama.id}:${target.n}`, 'EX', MSG_TTL_S);
+    await p.exec();
+    return (await getQuestion(env, ama.id, target.n))!;
+  } finally {
+    await release();
+  }
+}
+
+/** Splits ask number `k` (1-based, as listed) out of question `n` into a new question of its own. */
+export async function splitQuestion(env: AmaEnv, ama: Ama, n: number, k: number): Promise<Question> {
+  const root = await rootQuestion(env, ama.id, n);
+  if (!root) throw new UserError('ama.noQuestion', `There is no Q${n}.`);
+  const { release } = await lockAma(env, ama.id);
+  try {
+    const m = await env.deps.redis.incr(env.k.qseq(ama.id));
+    const kk = env.k;
+    const status = root.status === 'pending' ? 'pending' : 'open';
+    const res = (await env.scripts.run(
+      'amaSplit',
+      [kk.q(ama.id, root.n), kk.asks(ama.id, root.n), kk.sup(ama.id, root.n), kk.voters(ama.id, root.n), kk.askers(ama.id, root.n), kk.q(ama.id, m), kk.asks(ama.id, m), kk.sup(ama.id, m), kk.askers(ama.id, m), kk.rank(ama.id), kk.qs(ama.id), kk.pending(ama.id)],
+      [k - 1, m, ama.startsAt, env.doublingMs, status, root.n],
+    )) as [number, string];
+    if (res[0] === -1) throw new UserError('ama.noAsk', `Q${root.n} has no ask number ${k}.`);
+    if (res[0] === -2) throw new UserError('ama.single', `Q${root.n} was asked only once: nothing to split.`);
+    if (res[0] === -3) throw new UserError('ama.noQuestion', `Q${root.n} cannot be split.`);
+    const ask = JSON.parse(res[1]) as Ask;
+    await amaIndex(env, ama.id).add(m, ask.text);
+    if (ask.messageId) await env.deps.redis.set(kk.msg(ask.platform, safeBase(ask.chat), ask.messageId), `${ama.id}:${m}`, 'EX', MSG_TTL_S);
+    return (await getQuestion(env, ama.id, m))!;
+  } finally {
+    await release();
+  }
+}
+
+/** A question as the API shows it (contract §6). */
+export interface QuestionView {
+  id: string;
+  n: number;
+  text: string;
+  status: QuestionStatus;
+  votes: number;
+  asks: { platform: Platform; chat: string; user: string; messageId?: string; text: string; at: number; url?: string }[];
+  answer?: string;
+  answeredAt?: number;
+  createdAt: number;
+}
+
+/** Hides anonymous askers; everything else as stored. */
+export function toView(amaId: string, q: Question & { asks: Ask[] }): QuestionView {
+  const v: QuestionView = {
+    id: `${amaId}-q${q.n}`,
+    n: q.n,
+    text: q.text,
+    status: q.status,
+    votes: q.votes,
+    createdAt: q.createdAt,
+    asks: q.asks.map((a) => ({
+      platform: a.platform,
+      chat: a.chat,
+      user: a.anonymous ? 'anonymous' : a.user,
+      ...(a.messageId && !a.anonymous ? { messageId: a.messageId } : {}),
+      text: a.text,
+      at: a.at,
+      ...(a.url ? { url: a.url } : {}),
+    })),
+  };
+  if (q.answer !== undefined) v.answer = q.answer;
+  if (q.answeredAt !== undefined) v.answeredAt = q.answeredAt;
+  return v;
+}
+
+/** Which questions to list and in what order. */
+export interface ListOptions {
+  status?: QuestionStatus | 'all';
+  sort?: 'rank' | 'votes' | 'new' | 'number';
+  limit?: number;
+  offset?: number;
+}
+
+/** Lists merged questions: open ones by rank by default; `status`/`sort` as in contract §6. */
+export async function listQuestions(env: AmaEnv, ama: Ama, opts: ListOptions = {}): Promise<(Question & { asks: Ask[] })[]> {
+  const { redis } = env.deps;
+  const limit = Math.max(1, Math.min(opts.limit ?? 50, 1000));
+  const offset = Math.max(0, opts.offset ?? 0);
+  const sort = opts.sort ?? 'rank';
+  const status = opts.status ?? (sort === 'rank' ? 'open' : 'all');
+  const k = env.k;
+  let ns: number[];
+  if (status === 'open' && sort === 'rank') {
+    ns = (await redis.zrevrange(k.rank(ama.id), String(offset), String(offset + limit - 1))).map(Number);
+    return questionsWithAsks(env, ama.id, ns);
+  }
+  if (status === 'answered' && (sort === 'new' || sort === 'rank')) {
+    ns = (await redis.zrevrange(k.answered(ama.id), String(offset), String(offset + limit - 1))).map(Number);
+    return questionsWithAsks(env, ama.id, ns);
+  }
+  if (status === 'pending') {
+    ns = (await redis.zrange(k.pending(ama.id), '0', '-1')).map(Number);
+  } else {
+    // Other combinations need the statuses: read every top-level question's small fields in one pipeline.
+    ns = (await redis.zrange(k.qs(ama.id), '0', '-1')).map(Number);
+  }
+  const p = redis.pipeline();
+  for (const n of ns) p.hmget(k.q(ama.id, n), 'status', 'votes', 'createdAt');
+  const rows = ((await p.exec()) ?? []).map(([, r], i) => {
+    const [st, votes, created] = (r ?? []) as (string | null)[];
+    return { n: ns[i]!, status: st as QuestionStatus, votes: Number(votes ?? 0), createdAt: Number(created ?? 0) };
+  });
+  let picked = rows.filter((r) => r.status && (status === 'all' ? r.status !== 'merged' : r.status === status));
+  if (sort === 'votes' || sort === 'rank') {
+    const score = (r: (typeof rows)[number]) => (sort === 'votes' ? r.votes : rankOf(env, ama, r.votes, r.createdAt));
+    picked = picked.sort((a, b) => score(b) - score(a) || a.n - b.n);
+  } else if (sort === 'new') picked = picked.sort((a, b) => b.createdAt - a.createdAt);
+  else picked = picked.sort((a, b) => a.n - b.n);
+  return questionsWithAsks(env, ama.id, picked.slice(offset, offset + limit).map((r) => r.n));
+}
+
+/** The question a native message (an ask) belongs to, as `{amaId, n}`. */
+export async function questionOfMessage(env: AmaEnv, platform: string, chat: string, messageId: string): Promise<{ amaId: string; n: number } | null> {
+  const v = await env.deps.redis.get(env.k.msg(platform, safeBase(chat), messageId));
+  return parseMsgValue(v);
+}
+
+/** Reads `amaId:n`. */
+export function parseMsgValue(v: string | null | undefined): { amaId: string; n: number } | null {
+  const m = /^([^:]+):(\d+)$/.exec(v ?? '');
+  return m ? { amaId: m[1]!, n: Number(m[2]) } : null;
+}

@@ -1,0 +1,501 @@
+/**
+ * Redis-backed near-duplicate index of open questions, shared by every worker process.
+ *
+ * Candidate generation is MinHash + LSH over a question's content terms: each of `bands` bands
+ * takes the `rows` terms that minimise `rows` hash functions, and the (sorted, de-duplicated) set
+ * of those terms names a bucket. Two questions land in a common bucket with probability
+ * 1 - (1 - J^rows)^bands for term Jaccard J, so paraphrases meet and unrelated questions don't.
+ * Keying buckets by the chosen terms rather than by (band, hash) lets bands that pick the same
+ * terms share a bucket: a 3-term question touches at most 6 buckets instead of 16.
+ *
+ * Cost per lookup is bounded whatever the queue size: every bucket keeps only its `bucketCap`
+ * newest members (LPUSH + LTRIM), and only the `maxCandidates` candidates seen in the most buckets
+ * are scored. A lookup is one pipelined round trip for the buckets, one HMGET for candidate
+ * payloads that this process has not parsed before (payloads never change, so they are cached),
+ * then scoring in process. Adding is one Lua call (atomic: sequence number, payload, buckets).
+ *
+ * Keys (all under the caller's prefix, which should carry a Redis Cluster hash tag such as
+ * `{townhall}:ama:42:dedup:` because the Lua scripts touch several keys at once):
+ *   <prefix>seq        INCR counter: internal sequence numbers (from a random base, never reused)
+ *   <prefix>q          hash seq -> "id \x1f qtype \x1f terms \x1f specific \x1f normalised text"
+ *   <prefix>id         hash id -> seq
+ *   <prefix>b:<hash>   list of seqs, newest first, at most bucketCap long
+ *
+ * Concurrency: `findOrAdd` is optimistic. The add script re-reads the head of every bucket the
+ * lookup read and refuses to add if any changed (another worker added a question sharing a bucket
+ * in between); the caller then looks up again. Two workers submitting the same question therefore
+ * end with one entry, without locks that a crashed worker could leave behind.
+ */
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { DEFAULT_DUPLICATE_THRESHOLD, fromParts, prepareText, similarity, similarityUpperBound, type PreparedText } from './similarity.js';
+import type { QuestionType } from './text.js';
+
+/** Number of MinHash functions computed by `prepare`; `bands * rows` must not exceed it. */
+export const MAX_HASHES = 64;
+// Terms beyond this add nothing to candidate generation for a chat question but cost hashing time.
+const MAX_HASHED_TERMS = 64;
+const SEP = '\x1f';
+
+/** A question's features for similarity plus its MinHash argmins, computed once by `prepare`. */
+export interface PreparedQuestion extends PreparedText {
+  /** The elements hashed: content terms, or the whole normalised text when there are none. */
+  elements: string[];
+  /** For hash function i, the index in `elements` of the element with the smallest hash. */
+  argmin: Uint8Array;
+  /** Two independent 32-bit hashes of each element (2i, 2i+1), combined into bucket ids. */
+  ehash: Uint32Array;
+}
+
+/** Options of a `QuestionIndex`. */
+export interface QuestionIndexOptions {
+  /** Similarity at or above which a candidate is the same question (default `DEFAULT_DUPLICATE_THRESHOLD`). */
+  threshold?: number;
+  /** LSH bands (default 16). More bands: better recall, more buckets per question. */
+  bands?: number;
+  /** MinHash rows per band (default 2). More rows: more specific buckets, lower recall. */
+  rows?: number;
+  /** Newest members kept per bucket (default 48); bounds both memory and lookup cost. */
+  bucketCap?: number;
+  /** Candidates scored per lookup, those sharing the most buckets first (default 48). */
+  maxCandidates?: number;
+  /** `findOrAdd` attempts before adding without the concurrency check (default 12). */
+  maxAttempts?: number;
+  /** Parsed candidate payloads kept in this process (default 50,000). */
+  cacheSize?: number;
+}
+
+/** A duplicate found in the index. */
+export interface DuplicateMatch {
+  id: string;
+  score: number;
+}
+
+/** Alternative constructor form: the app's key builder plus a namespace (prefix = `keys.k(namespace, 'dedup', '')`). */
+export interface QuestionIndexConfig extends QuestionIndexOptions {
+  redis: Redis;
+  /** Anything with the `Keys.k` method of src/redis/keys.ts. */
+  keys: { k(...parts: (string | number)[]): string };
+  /** E.g. `ama:<amaId>`. */
+  namespace: string;
+}
+
+/** Outcome of `findOrAdd`: either the question was added, or the id of the question it duplicates. */
+export type FindOrAddResult = { added: true; id: string } | { added: false; id: string; score: number };
+
+// ---------------------------------------------------------------------------------------------
+// Hashing (pure)
+// ---------------------------------------------------------------------------------------------
+
+function fnv1a(s: string, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+// murmur3 finaliser: turns one 32-bit hash into MAX_HASHES well-mixed, independent-enough ones.
+function fmix32(x: number): number {
+  let h = x;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const SEEDS = Uint32Array.from({ length: MAX_HASHES }, (_, i) => fmix32(Math.imul(i + 1, 0x9e3779b9)));
+
+/** Features of a question for the index and for `similarity` (pure; compute once, pass to any method). */
+export function prepare(text: string): PreparedQuestion {
+  return withMinHash(prepareText(text));
+}
+
+function withMinHash(p: PreparedText): PreparedQuestion {
+  const elements = p.terms.length ? p.terms.slice(0, MAX_HASHED_TERMS) : p.norm ? [p.norm] : [];
+  const argmin = new Uint8Array(MAX_HASHES);
+  const ehash = new Uint32Array(elements.length * 2);
+  for (let e = 0; e < elements.length; e++) {
+    ehash[2 * e] = fnv1a(elements[e]!);
+    ehash[2 * e + 1] = fmix32(fnv1a(elements[e]!, 0x01000193));
+  }
+  if (elements.length > 1) {
+    const mins = new Uint32Array(MAX_HASHES).fill(0xffffffff);
+    for (let e = 0; e < elements.length; e++) {
+      const base = ehash[2 * e]!;
+      for (let i = 0; i < MAX_HASHES; i++) {
+        const v = fmix32(base ^ SEEDS[i]!);
+        if (v < mins[i]!) {
+          mins[i] = v;
+          argmin[i] = e;
+        }
+      }
+    }
+  }
+  return Object.assign(p, { elements, argmin, ehash });
+}
+
+function toPrepared(q: string | PreparedQuestion): PreparedQuestion {
+  return typeof q === 'string' ? prepare(q) : q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis scripts
+// ---------------------------------------------------------------------------------------------
+
+// KEYS: seq, q, id, bucket...  ARGV: id, payload, cap, check, seqBase, expectedHead...
+// Returns the new seq, 0 if the id is already indexed, -1 if a bucket changed since it was read.
+const ADD_LUA = `
+local nb = #KEYS - 3
+if ARGV[4] == '1' then
+  for i = 1, nb do
+    local h = redis.call('LINDEX', KEYS[3 + i], 0)
+    if (h or '') ~= ARGV[5 + i] then return -1 end
+  end
+end
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 0 end
+local s = redis.call('INCR', KEYS[1])
+if s == 1 then
+  -- A fresh (or cleared) index starts at a random base, so sequence numbers cached by other
+  -- processes before a clear() can never name a different question afterwards.
+  s = tonumber(ARGV[5])
+  redis.call('SET', KEYS[1], s)
+end
+redis.call('HSET', KEYS[2], s, ARGV[1] .. '\\31' .. ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], s)
+-- Trim lazily, back to cap once a list doubles: one LTRIM per cap adds instead of one per add
+-- in every saturated bucket. Lookups read only the newest cap entries anyway.
+local cap = tonumber(ARGV[3])
+for i = 1, nb do
+  if redis.call('LPUSH', KEYS[3 + i], s) > 2 * cap then redis.call('LTRIM', KEYS[3 + i], 0, cap - 1) end
+end
+return s
+`;
+
+// KEYS: q, id, bucket...  ARGV: id, expectedPayload ('' = don't check)
+// Returns 1 when removed, 0 when the id is unknown, -1 when the stored payload differs from the
+// expected one (the caller's text is not what was indexed: it retries with the stored terms).
+const REMOVE_LUA = `
+local s = redis.call('HGET', KEYS[2], ARGV[1])
+if not s then return 0 end
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], s) ~= ARGV[1] .. '\\31' .. ARGV[2] then return -1 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[1], s)
+for i = 3, #KEYS do redis.call('LREM', KEYS[i], 0, s) end
+return 1
+`;
+
+// KEYS: q, id  ARGV: id  -> stored payload (with id) or false
+const GET_LUA = `
+local s = redis.call('HGET', KEYS[2], ARGV[1])
+if not s then return false end
+return redis.call('HGET', KEYS[1], s)
+`;
+
+const SCRIPTS = { add: ADD_LUA, remove: REMOVE_LUA, get: GET_LUA } as const;
+type ScriptName = keyof typeof SCRIPTS;
+const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([k, v]) => [k, createHash('sha1').update(v).digest('hex')])) as Record<ScriptName, string>;
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
+}
+
+function payloadOf(p: PreparedQuestion): string {
+  return [p.qtype ?? '', p.terms.join(' '), p.specific.join(' '), p.norm].join(SEP);
+}
+
+function parsePayload(raw: string): { id: string; prep: PreparedText } | null {
+  const parts = raw.split(SEP);
+  if (parts.length < 5) return null;
+  const [id, qtype, terms, specific] = parts as [string, string, string, string];
+  const norm = parts.slice(4).join(SEP);
+  return {
+    id,
+    prep: fromParts(norm, terms ? terms.split(' ') : [], (qtype || null) as QuestionType | null, specific ? specific.split(' ') : []),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The index
+// ---------------------------------------------------------------------------------------------
+
+interface Lookup {
+  best: DuplicateMatch | null;
+  keys: string[];
+  heads: string[];
+}
+
+/** Near-duplicate index of one AMA's open questions, stored in Redis under a caller-given prefix. */
+export class QuestionIndex {
+  /** Similarity at or above which two questions are merged. */
+  readonly threshold: number;
+  private readonly bands: number;
+  private readonly rows: number;
+  private readonly cap: number;
+  private readonly maxCandidates: number;
+  private readonly maxAttempts: number;
+  private readonly cacheSize: number;
+  private readonly kSeq: string;
+  private readonly kQ: string;
+  private readonly kId: string;
+  // seq -> parsed payload. Payloads are immutable and seqs never reused, so entries never go stale;
+  // a removed seq also leaves every bucket (atomically), so it is never looked up again.
+  private readonly cache = new Map<string, { id: string; prep: PreparedText }>();
+  private readonly keyCache = new WeakMap<PreparedQuestion, string[]>();
+  private scriptsLoaded: Promise<void> | null = null;
+  private readonly redis: Redis;
+  /** Every key of this index starts with it. */
+  readonly prefix: string;
+
+  /** An index over `redis` whose keys all start with `prefix` (e.g. `{townhall}:ama:42:dedup:`), or from a `QuestionIndexConfig`. */
+  constructor(redis: Redis, prefix: string, opts?: QuestionIndexOptions);
+  constructor(config: QuestionIndexConfig);
+  constructor(redisOrConfig: Redis | QuestionIndexConfig, prefixArg?: string, optsArg: QuestionIndexOptions = {}) {
+    let opts = optsArg;
+    if (prefixArg === undefined) {
+      const c = redisOrConfig as QuestionIndexConfig;
+      this.redis = c.redis;
+      this.prefix = c.keys.k(c.namespace, 'dedup', '');
+      opts = c;
+    } else {
+      this.redis = redisOrConfig as Redis;
+      this.prefix = prefixArg;
+    }
+    const prefix = this.prefix;
+    this.threshold = opts.threshold ?? DEFAULT_DUPLICATE_THRESHOLD;
+    this.bands = opts.bands ?? 16;
+    this.rows = opts.rows ?? 2;
+    this.cap = opts.bucketCap ?? 48;
+    this.maxCandidates = opts.maxCandidates ?? 48;
+    this.maxAttempts = opts.maxAttempts ?? 12;
+    this.cacheSize = opts.cacheSize ?? 50_000;
+    if (this.bands * this.rows > MAX_HASHES || this.bands < 1 || this.rows < 1) throw new Error(`bands * rows must be between 1 and ${MAX_HASHES}`);
+    this.kSeq = `${prefix}seq`;
+    this.kQ = `${prefix}q`;
+    this.kId = `${prefix}id`;
+  }
+
+  /** The bucket keys of a prepared question (memoised per object). */
+  bucketKeys(p: PreparedQuestion): string[] {
+    const cached = this.keyCache.get(p);
+    if (cached) return cached;
+    const keys = new Set<string>();
+    const picked: number[] = [];
+    if (p.elements.length > 0) {
+      for (let b = 0; b < this.bands; b++) {
+        // The band's distinct argmin elements, ordered by hash so that the same set of terms
+        // names the same bucket in every question, then folded into a 64-bit id.
+        picked.length = 0;
+        for (let r = 0; r < this.rows; r++) {
+          const e = p.argmin[b * this.rows + r]!;
+          if (!picked.includes(e)) picked.push(e);
+        }
+        picked.sort((x, y) => p.ehash[2 * x]! - p.ehash[2 * y]! || p.ehash[2 * x + 1]! - p.ehash[2 * y + 1]!);
+        let h1 = 0x9747b28c;
+        let h2 = 0x2545f491;
+        for (const e of picked) {
+          h1 = fmix32((h1 ^ p.ehash[2 * e]!) + 0x6b43a9b5);
+          h2 = fmix32((h2 ^ p.ehash[2 * e + 1]!) + 0x3c6ef372);
+        }
+        keys.add(`${this.prefix}b:${h1.toString(36)}.${h2.toString(36)}`);
+        if (p.elements.length === 1) break; // every band picks the only element
+      }
+    }
+    const out = [...keys];
+    this.keyCache.set(p, out);
+    return out;
+  }
+
+  /** The most similar indexed question at or above the threshold, or null. */
+  async findDuplicate(text: string | PreparedQuestion): Promise<DuplicateMatch | null> {
+    return (await this.lookup(toPrepared(text))).best;
+  }
+
+  /** Indexes a question under `id` (one Lua call); an id already indexed is left as it is. */
+  async add(id: string, text: string | PreparedQuestion): Promise<void> {
+    const p = toPrepared(text);
+    await this.runAdd(id, p, this.bucketKeys(p), null);
+  }
+
+  /** Indexes many questions in one pipeline (bulk loads, benchmarks). */
+  async addMany(items: readonly { id: string; text: string | PreparedQuestion }[]): Promise<void> {
+    if (!items.length) return;
+    const calls = items.map((it) => {
+      const p = toPrepared(it.text);
+      return this.addCall(it.id, p, this.bucketKeys(p), null);
+    });
+    for (let attempt = 0; ; attempt++) {
+      await this.ensureScripts();
+      const pipe = this.redis.pipeline();
+      for (const c of calls) pipe.evalsha(SHAS.add, c.keys.length, ...c.keys, ...c.argv);
+      const res = (await pipe.exec()) ?? [];
+      const err = res.find(([e]) => e)?.[0];
+      if (!err) return;
+      // Scripts flushed (Redis restart): reload and replay; the add script skips ids already added.
+      if (!isNoScript(err) || attempt > 0) throw err;
+      this.scriptsLoaded = null;
+    }
+  }
+
+  /**
+   * Returns the duplicate of `text` if one is indexed, else adds it under `id` — atomically with
+   * respect to other workers (see the module comment). If `id` is already indexed, returns it.
+   */
+  async findOrAdd(id: string, text: string | PreparedQuestion): Promise<FindOrAddResult> {
+    const p = toPrepared(text);
+    for (let attempt = 1; ; attempt++) {
+      const { best, keys, heads } = await this.lookup(p);
+      if (best) return { added: false, id: best.id, score: best.score };
+      // After many conflicts in a row (a very hot bucket), add unchecked: a rare double entry is
+      // cheaper than a worker that never gets through.
+      const r = await this.runAdd(id, p, keys, attempt < this.maxAttempts ? heads : null);
+      if (r > 0) return { added: true, id };
+      if (r === 0) return { added: false, id, score: 1 };
+      await sleep(Math.random() * Math.min(attempt, 5));
+    }
+  }
+
+  /**
+   * Removes a question (answered, deleted or merged). The buckets come from `text` when given
+   * (one round trip) and are checked against what was stored; otherwise from the stored terms.
+   * Returns false when the id was not indexed.
+   */
+  async remove(id: string, text?: string | PreparedQuestion): Promise<boolean> {
+    if (text !== undefined) {
+      const p = toPrepared(text);
+      const r = await this.evalScript('remove', [this.kQ, this.kId, ...this.bucketKeys(p)], [id, payloadOf(p)]);
+      if (r !== -1) return r === 1;
+    }
+    const raw = (await this.evalScript('get', [this.kQ, this.kId], [id])) as string | null;
+    if (raw === null) return false;
+    const parsed = parsePayload(raw);
+    if (!parsed) return false;
+    const p = withMinHash(parsed.prep);
+    return (await this.evalScript('remove', [this.kQ, this.kId, ...this.bucketKeys(p)], [id, ''])) === 1;
+  }
+
+  /** Number of indexed questions. */
+  async size(): Promise<number> {
+    return this.redis.hlen(this.kId);
+  }
+
+  /** Deletes every key under the prefix (SCAN + UNLINK; on a cluster, run against the node owning the hash tag). */
+  async clear(): Promise<number> {
+    const pattern = `${this.prefix.replace(/[*?[\]\\]/gu, '\\$&')}*`;
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+      cursor = next;
+      if (keys.length) n += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    this.cache.clear();
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async lookup(p: PreparedQuestion): Promise<Lookup> {
+    const keys = this.bucketKeys(p);
+    if (!keys.length) return { best: null, keys, heads: [] };
+    const pipe = this.redis.pipeline();
+    for (const k of keys) pipe.lrange(k, 0, this.cap - 1);
+    const res = (await pipe.exec()) ?? [];
+    const heads: string[] = [];
+    // How many of this question's buckets each candidate shares: the LSH estimate of overlap.
+    const counts = new Map<string, number>();
+    for (const [err, list] of res) {
+      if (err) throw err;
+      const seqs = list as string[];
+      heads.push(seqs[0] ?? '');
+      for (const s of seqs) counts.set(s, (counts.get(s) ?? 0) + 1);
+    }
+    if (counts.size === 0) return { best: null, keys, heads };
+    const chosen = this.topCandidates(counts);
+    const missing = chosen.filter((s) => !this.cache.has(s));
+    if (missing.length) {
+      const vals = await this.redis.hmget(this.kQ, ...missing);
+      for (const [i, raw] of vals.entries()) {
+        if (raw === null) continue; // removed between the two round trips
+        const parsed = parsePayload(raw);
+        if (parsed) this.remember(missing[i]!, parsed);
+      }
+    }
+    let best: DuplicateMatch | null = null;
+    for (const s of chosen) {
+      const c = this.cache.get(s);
+      if (!c) continue;
+      const floor = best ? best.score : this.threshold;
+      if (similarityUpperBound(p, c.prep) < floor) continue; // skip the trigram work
+      const score = similarity(p, c.prep);
+      if (score >= floor && (!best || score > best.score)) best = { id: c.id, score };
+    }
+    return { best, keys, heads };
+  }
+
+  // Candidates sharing the most buckets first; counts are small integers, so bucket them instead of sorting.
+  private topCandidates(counts: Map<string, number>): string[] {
+    if (counts.size <= this.maxCandidates) return [...counts.keys()];
+    const byCount: string[][] = [];
+    for (const [s, c] of counts) (byCount[c] ??= []).push(s);
+    const out: string[] = [];
+    for (let c = byCount.length - 1; c >= 1 && out.length < this.maxCandidates; c--) {
+      for (const s of byCount[c] ?? []) {
+        out.push(s);
+        if (out.length >= this.maxCandidates) break;
+      }
+    }
+    return out;
+  }
+
+  private remember(seq: string, v: { id: string; prep: PreparedText }): void {
+    if (this.cache.size >= this.cacheSize) {
+      // Drop the oldest tenth in insertion order: cheap, and old questions are the least likely candidates.
+      let n = Math.ceil(this.cacheSize / 10);
+      for (const k of this.cache.keys()) {
+        this.cache.delete(k);
+        if (--n <= 0) break;
+      }
+    }
+    this.cache.set(seq, v);
+  }
+
+  private addCall(id: string, p: PreparedQuestion, buckets: string[], heads: string[] | null): { keys: string[]; argv: (string | number)[] } {
+    if (id.includes(SEP)) throw new Error('question id must not contain \\x1f');
+    const seqBase = 1 + Math.floor(Math.random() * 2 ** 45);
+    return { keys: [this.kSeq, this.kQ, this.kId, ...buckets], argv: [id, payloadOf(p), this.cap, heads ? '1' : '0', seqBase, ...(heads ?? [])] };
+  }
+
+  private async runAdd(id: string, p: PreparedQuestion, buckets: string[], heads: string[] | null): Promise<number> {
+    const c = this.addCall(id, p, buckets, heads);
+    return Number(await this.evalScript('add', c.keys, c.argv));
+  }
+
+  private ensureScripts(): Promise<void> {
+    this.scriptsLoaded ??= Promise.all(Object.values(SCRIPTS).map((s) => this.redis.script('LOAD', s))).then(() => undefined);
+    return this.scriptsLoaded;
+  }
+
+  private async evalScript(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    await this.ensureScripts();
+    try {
+      return await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      // Redis restarted or SCRIPT FLUSH: EVAL loads the script again for everyone.
+      return this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/** The feature's public surface in one import: threshold and scoring, question detection. */
+export { DEFAULT_DUPLICATE_THRESHOLD, similarity, isSameQuestion } from './similarity.js';
+/** Question detection (see detect.ts). */
+export { isQuestion } from './detect.js';
