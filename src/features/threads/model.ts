@@ -936,7 +936,7 @@ const continuations = new WeakMap<PreparedMessage, ThreadLinker>();
  * Stateless form: link `msg` against `window` (oldest first, most recent last; entries carry the
  * `parent` the caller recorded, null = started a conversation). When the window ends with the
  * prepared message of the previous call (same object), that call's state is continued; otherwise
- * the window is replayed first (about 1-2 µs per window message).
+ * the window is replayed first (about 2-3 µs per window message).
  */
 export function linkMessage(
   msg: ChatMessage | PreparedMessage,

@@ -11,13 +11,21 @@ const IDF_MASK = (1 << IDF_BITS) - 1;
 /** IDF used when no table is loaded (and for words never seen in training). */
 export const DEFAULT_IDF = 6;
 
+/** Surface flag: contains a question mark. */
 export const FLAG_QUESTION = 1;
+/** Surface flag: opens with a greeting or "anyone". */
 export const FLAG_GREETING = 2;
+/** Surface flag: a bot command (`!factoid`). */
 export const FLAG_BANG = 4;
+/** Surface flag: the author looks like a bot. */
 export const FLAG_BOT = 8;
+/** Surface flag: contains a URL. */
 export const FLAG_URL = 16;
+/** Surface flag: says thanks. */
 export const FLAG_THANKS = 32;
+/** Surface flag: opens with yes/no/ok-style acknowledgement (after an optional address). */
 export const FLAG_ACK = 64;
+/** Surface flag: looks like a command, path or config. */
 export const FLAG_CODE = 128;
 
 /** FNV-1a 32-bit hash of a string, as a signed int (fits Int32Array). */
