@@ -1,20 +1,40 @@
-/** `npm run bench`: ingest throughput beside a no-op BullMQ baseline, latency at an offered rate, memory, dedup cost. */
-import { Queue, Worker } from 'bullmq';
+/**
+ * `npm run bench` (contract §8): on one Redis, in one run —
+ *   baseline  a no-op BullMQ worker process draining N inbound jobs;
+ *   ingest    the same N chat messages drained by one real core worker process (every feature `buildCore` wires);
+ *   latency   enqueue-to-handled p50/p99/max at an offered rate, for the core and (for scale) the no-op worker;
+ *   memory    peak RSS of every process, Redis growth per retained message (history has a per-chat cap);
+ *   scale-out the same ingest with 1, 2 and 4 core worker processes;
+ *   merging   duplicate-index and AMA-intake µs per question, threading µs per message, at 1k/10k/100k.
+ * Prints a table on stderr and the JSON line last on stdout. Knobs (environment): TOWNHALL_BENCH_RATE (2000),
+ * TOWNHALL_BENCH_SECONDS (30), TOWNHALL_BENCH_PROCS ("1,2,4"), TOWNHALL_BENCH_ONLY (comma list of sections),
+ * TOWNHALL_BENCH_CPU_PROF (a directory: core workers run under --cpu-prof and the hottest functions are printed).
+ */
+import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
-import { ConfigSchema } from '../config/schema.js';
+import { ConfigSchema, type Config } from '../config/schema.js';
 import { buildCore } from '../src/app/core.js';
 import type { ChatEventInput } from '../src/core/events.js';
 import { quietLogger } from '../src/log.js';
+import { chatWorkload, workloadChats, type ChatLine } from '../src/perf/workload.js';
 import type { CoreDeps } from '../src/pipeline/context.js';
 import { InboundQueue } from '../src/queue/inbound.js';
-import { startInboundWorker } from '../src/queue/inbound-worker.js';
+import { allQueues } from '../src/queue/names.js';
 import { OutboundQueue } from '../src/queue/outbound.js';
-import { discoverRedis } from '../src/redis/connect.js';
+import { discoverRedis, redisAnswers, spawnRedis, type SpawnedRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
+import { historyKeys } from '../src/features/history/store.js';
 import { loadChatLines } from './corpus.js';
+import { forkWorker, type BenchWorker } from './procs.js';
+import { summarizeProfile } from './profile.js';
+import { benchThreading } from './threading.js';
+import type { WorkerReport } from './worker-proc.js';
 
-/** The JSON line of contract §8. */
+/** The JSON line of contract §8 (extra keys after the contract's). */
 export interface BenchResult {
   messages: number;
   ingest_msgs_per_s: number;
@@ -29,6 +49,19 @@ export interface BenchResult {
 }
 
 const CONCURRENCY = 50;
+const CHATS = 20;
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+
+interface Bench {
+  url: string;
+  redis: Redis;
+  prefix: string;
+  keys: Keys;
+  overrides: Partial<Config>;
+  profDir: string | undefined;
+}
 
 async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
@@ -39,161 +72,402 @@ async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-function events(n: number, lines: { nick: string; text: string }[], tag: string, chats = 20): ChatEventInput[] {
-  const now = Date.now();
-  return Array.from({ length: n }, (_, i) => {
-    const l = lines[i % lines.length]!;
-    const chat = `-100${i % chats}`;
-    return {
-      v: 1 as const,
-      id: `telegram/msg/${tag}/${chat}/${i}`,
-      kind: 'message' as const,
-      platform: 'telegram' as const,
-      chat: `telegram:${chat}`,
-      chatType: 'group' as const,
-      messageId: String(i),
-      user: { id: `telegram:user:${l.nick.replace(/[^A-Za-z0-9_]/g, '_') || 'u'}`, name: l.nick },
-      text: l.text,
-      at: now,
-      source: 'live' as const,
-    };
-  });
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 }
 
-/** Drains `n` pre-added jobs with a no-op worker; jobs per second. */
-async function baseline(url: string, prefix: string, n: number): Promise<number> {
-  const conn = new Redis(url, { maxRetriesPerRequest: null });
-  const q = new Queue('noop', { connection: conn, prefix });
-  for (let i = 0; i < n; i += 1000) {
-    await q.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { removeOnComplete: true } })));
-  }
-  let done = 0;
-  const started = performance.now();
-  const finished = new Promise<void>((resolve) => {
-    const w = new Worker('noop', async () => undefined, { connection: new Redis(url, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY, removeOnComplete: { count: 0 } });
-    w.on('completed', () => {
-      if (++done === n) void w.close().then(resolve);
-    });
-  });
-  await finished;
-  const secs = (performance.now() - started) / 1000;
-  await q.close();
-  conn.disconnect();
-  return n / secs;
-}
-
-/** Full ingest: pre-added events drained by the real core worker; messages per second. */
-async function ingest(url: string, deps: CoreDeps, inbound: InboundQueue, n: number, lines: { nick: string; text: string }[]): Promise<number> {
-  const evs = events(n, lines, 'ingest');
-  for (let i = 0; i < n; i += 1000) await inbound.publish(evs.slice(i, i + 1000));
-  let done = 0;
-  const core = buildCore(deps);
-  let resolveDone!: () => void;
-  const all = new Promise<void>((r) => (resolveDone = r));
-  const started = performance.now();
-  const w = startInboundWorker({
-    url,
-    keys: deps.keys,
-    log: deps.log,
-    concurrency: CONCURRENCY,
-    handle: async (e) => {
-      await core.handleEvent(e);
-      if (++done === n) resolveDone();
-    },
-  });
-  await all;
-  const secs = (performance.now() - started) / 1000;
-  await w.close();
-  return n / secs;
-}
-
-/** Offers `rate` messages per second for `seconds`; latency from enqueue to handled. */
-async function latency(url: string, deps: CoreDeps, inbound: InboundQueue, rate: number, seconds: number, lines: { nick: string; text: string }[]): Promise<{ p50: number; p99: number; max: number; handled: number }> {
-  const core = buildCore(deps);
-  const lat: number[] = [];
-  const w = startInboundWorker({
-    url,
-    keys: deps.keys,
-    log: deps.log,
-    concurrency: CONCURRENCY,
-    handle: async (e) => {
-      await core.handleEvent(e);
-      lat.push(Date.now() - e.at);
-    },
-  });
-  const total = rate * seconds;
-  const tickMs = 20;
-  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-  const evs = events(total, lines, `lat-${randomUUID().slice(0, 6)}`);
-  const started = Date.now();
-  for (let sent = 0; sent < total; ) {
-    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + perTick);
-    if (due > sent) {
-      const batch = evs.slice(sent, due).map((e) => ({ ...e, at: Date.now() }));
-      await inbound.publish(batch);
-      sent = due;
+/** Waits until the queue has nothing waiting, active, delayed or paused. */
+async function drained(q: Queue, timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastSay = Date.now();
+  for (;;) {
+    const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    const left = Object.values(c).reduce((a, b) => a + b, 0);
+    if (left === 0) return;
+    if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs / 1000} s (${JSON.stringify(c)})`);
+    if (Date.now() - lastSay > 10_000) {
+      say(`    … ${left} jobs left`);
+      lastSay = Date.now();
     }
-    await new Promise((r) => setTimeout(r, tickMs));
+    await sleep(50);
   }
-  const deadline = Date.now() + 60_000;
-  while (lat.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await w.close();
-  lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
-  return { p50: pct(50), p99: pct(99), max: lat[lat.length - 1] ?? 0, handled: lat.length };
+}
+
+async function publishAll(inbound: InboundQueue, events: ChatEventInput[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) await inbound.publish(events.slice(i, i + 1000));
+}
+
+/**
+ * Pre-loads `events` into a paused queue, starts `procs` worker processes, resumes, and times the drain from resume
+ * to the last completion any worker saw.
+ */
+async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; prefix: string; events: ChatEventInput[]; profile?: boolean }): Promise<{ perS: number; seconds: number; reports: WorkerReport[] }> {
+  const keys = new Keys(o.prefix);
+  const inbound = new InboundQueue({ url: b.url, keys });
+  let workers: BenchWorker[] = [];
+  try {
+    await inbound.queue.pause();
+    workers = await Promise.all(
+      Array.from({ length: o.procs }, () => forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: false }, o.profile ? b.profDir : undefined)),
+    );
+    await publishAll(inbound, o.events);
+    const t0 = Date.now();
+    await inbound.queue.resume();
+    await drained(inbound.queue);
+    const reports = await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
+    const t1 = Math.max(...reports.map((r) => r.lastAt));
+    const handled = reports.reduce((a, r) => a + r.handled, 0);
+    const failed = reports.reduce((a, r) => a + r.failed, 0);
+    if (handled < o.events.length) say(`    ! ${o.events.length - handled} events not completed (${failed} failures)`);
+    const seconds = (t1 - t0) / 1000;
+    return { perS: handled / seconds, seconds, reports };
+  } finally {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await inbound.close();
+  }
+}
+
+/** Offers `rate` events per second for `seconds` from this process to one worker process; latency from enqueue to handled. */
+async function latencyRun(b: Bench, o: { mode: 'core' | 'noop'; prefix: string; events: ChatEventInput[]; rate: number }): Promise<{ report: WorkerReport; offered: number }> {
+  const keys = new Keys(o.prefix);
+  const inbound = new InboundQueue({ url: b.url, keys });
+  const w = await forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: true });
+  try {
+    const total = o.events.length;
+    const started = Date.now();
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * o.rate));
+      if (due > sent) {
+        const at = Date.now();
+        await inbound.publish(o.events.slice(sent, due).map((e) => ({ ...e, at })));
+        sent = due;
+      }
+      await sleep(5);
+    }
+    const offered = total / ((Date.now() - started) / 1000);
+    await drained(inbound.queue, 120_000);
+    return { report: await w.stop(), offered };
+  } catch (err) {
+    w.child.kill('SIGKILL');
+    throw err;
+  } finally {
+    await inbound.close();
+  }
+}
+
+/** Sets up what makes the pipeline do its full work: moderation filters in every chat and a live AMA with question detection. */
+async function setupFeatures(b: Bench, deps: CoreDeps): Promise<string[]> {
+  const core = buildCore(deps);
+  const on: string[] = ['history'];
+  const chats = workloadChats(CHATS);
+  if (core.registry.get('filter')) {
+    on.push('moderation');
+    const now = Date.now();
+    let i = 0;
+    for (const chat of chats) {
+      const platform = chat.startsWith('telegram:') ? 'telegram' : 'discord';
+      for (const f of ['free crypto', 'airdrop scam', 'send me your seed', 'guaranteed profit', 'dm me for']) {
+        await core.handleEvent({ v: 1, id: `${platform}/setup/${i++}`, kind: 'command', platform, chat, chatType: 'group', messageId: `s${i}`, user: { id: `${platform}:user:benchadmin`, name: 'Bench Admin', isAdmin: true }, text: `/filter add ${f}`, at: now, source: 'live' });
+      }
+    }
+  }
+  if (core.registry.get('ask') && process.env.TOWNHALL_BENCH_AMA !== '0') {
+    try {
+      const { amaSchedule, amaStart } = await import('../src/features/ama/index.js');
+      const view = await amaSchedule(deps, { title: 'Benchmark AMA', startsAt: Date.now(), durationMinutes: 24 * 60, chats, detectQuestions: true, reminders: [] });
+      await amaStart(deps, view.id);
+      on.push('ama (live, question detection on)');
+    } catch (err) {
+      say(`  (AMA setup failed: ${(err as Error).message})`);
+    }
+  }
+  // Outbound jobs the setup made (announcements, replies) are not part of what is measured.
+  await obliterateOutbound(b);
+  return on;
+}
+
+async function obliterateOutbound(b: Bench): Promise<number> {
+  let n = 0;
+  for (const q of allQueues().filter((q) => q.name !== 'inbound')) {
+    const queue = new Queue(q.name, { connection: b.redis, prefix: b.prefix });
+    const c = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'completed', 'failed', 'active');
+    n += Object.values(c).reduce((a, x) => a + x, 0);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+  await dropPrefix(b.redis, b.keys.k('out', 'order'));
+  return n;
+}
+
+/** Sums MEMORY USAGE over the bench chats' history keys and counts the messages they hold. */
+async function historyFootprint(b: Bench): Promise<{ retained: number; bytes: number }> {
+  let retained = 0;
+  let bytes = 0;
+  for (const chat of workloadChats(CHATS)) {
+    const k = historyKeys(b.keys, chat);
+    retained += await b.redis.llen(k.list);
+    for (const key of Object.values(k)) bytes += Number((await b.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+  }
+  return { retained, bytes };
+}
+
+/** Calls per command from INFO commandstats. */
+async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of (await redis.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** Redis commands per message during a run, busiest first (the bench's own polling is a few hundred calls in all). */
+function perMessage(before: Map<string, number>, after: Map<string, number>, n: number): [string, number][] {
+  return [...after]
+    .map(([c, v]): [string, number] => [c, (v - (before.get(c) ?? 0)) / n])
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+}
+
+/** A key's family: its name with the parts that are ids replaced by '*' (`seen:*`, `hist:telegram:*`). */
+export function keyFamily(key: string, prefix: string): string {
+  return key
+    .slice(prefix.length + 1)
+    .split(':')
+    .map((part, i) => (i > 0 && (/\d/.test(part) || part.length > 24) ? '*' : part))
+    .join(':')
+    .replace(/(:\*)+/g, ':*');
+}
+
+/** MEMORY USAGE summed per key family under a prefix, biggest first: where Redis's memory goes. */
+async function memoryByFamily(redis: Redis, prefix: string): Promise<{ family: string; keys: number; bytes: number }[]> {
+  const fam = new Map<string, { keys: number; bytes: number }>();
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
+    cursor = next;
+    if (!found.length) continue;
+    const p = redis.pipeline();
+    for (const k of found) p.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+    const res = (await p.exec()) ?? [];
+    found.forEach((k, i) => {
+      const f = keyFamily(k, prefix);
+      const e = fam.get(f) ?? { keys: 0, bytes: 0 };
+      e.keys++;
+      e.bytes += Number(res[i]?.[1] ?? 0);
+      fam.set(f, e);
+    });
+  } while (cursor !== '0');
+  return [...fam].map(([family, v]) => ({ family, ...v })).sort((a, b) => b.bytes - a.bytes);
+}
+
+function fmtRate(x: number): string {
+  return `${Math.round(x).toLocaleString('en-US')}`.padStart(8);
 }
 
 /** Runs the benchmarks and prints a table, then the JSON line last. */
 export async function benchCommand(o: { messages: number; json?: boolean; quick?: boolean }): Promise<void> {
-  const n = o.quick ? Math.min(o.messages, 5000) : o.messages;
-  const found = await discoverRedis({ url: process.env.REDIS_URL });
-  const url = found.url;
+  const quick = Boolean(o.quick);
+  const n = quick ? Math.min(o.messages, 5000) : o.messages;
+  const rate = Number(process.env.TOWNHALL_BENCH_RATE ?? (quick ? 500 : 2000));
+  const seconds = Number(process.env.TOWNHALL_BENCH_SECONDS ?? (quick ? 4 : 30));
+  const procsList = (process.env.TOWNHALL_BENCH_PROCS ?? (quick ? '1,2' : '1,2,4')).split(',').map(Number).filter((x) => x > 0);
+  const sizes = quick ? [1000, 10_000] : [1000, 10_000, 100_000];
+  const only = process.env.TOWNHALL_BENCH_ONLY ? new Set(process.env.TOWNHALL_BENCH_ONLY.split(',')) : undefined;
+  const want = (s: string) => !only || only.has(s);
+  const profDir = process.env.TOWNHALL_BENCH_CPU_PROF ? path.resolve(process.env.TOWNHALL_BENCH_CPU_PROF) : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+
+  // A Redis of its own unless REDIS_URL names one: memory figures are meaningless on a Redis others write to.
+  let spawned: SpawnedRedis | undefined;
+  let url: string;
+  if (process.env.REDIS_URL) {
+    if (!(await redisAnswers(process.env.REDIS_URL))) throw new Error(`no Redis answers at REDIS_URL`);
+    url = process.env.REDIS_URL;
+  } else {
+    try {
+      spawned = await spawnRedis({});
+      url = spawned.url;
+    } catch {
+      const found = await discoverRedis({ url: undefined });
+      url = found.url;
+      spawned = found.spawned;
+    }
+  }
   const prefix = `{townhall-bench-${randomUUID().slice(0, 8)}}`;
   const keys = new Keys(prefix);
   const redis = new Redis(url, { maxRetriesPerRequest: null });
-  const log = quietLogger();
+  // History capped so that the first ingest fills every chat exactly: later runs show memory stays flat.
+  const cap = Math.max(100, Math.ceil(n / CHATS));
+  const overrides: Partial<Config> = {
+    core: ConfigSchema.parse({ core: { concurrency: CONCURRENCY, history: { maxMessages: cap, maxAge: '7d' }, shedBacklog: 10_000_000 } }).core,
+    // The bench replays a day of chat in seconds: per-user flood limits would mute everyone, which is not the work measured.
+    moderation: ConfigSchema.parse({ moderation: { flood: { messages: 100_000, seconds: 1 } } }).moderation,
+  };
+  const b: Bench = { url, redis, prefix, keys, overrides, profDir };
+  const config = ConfigSchema.parse(overrides);
   const outbound = new OutboundQueue({ url, keys });
-  const inbound = new InboundQueue({ url, keys });
-  const deps: CoreDeps = { redis, keys, config: ConfigSchema.parse({}), outbound, log, now: Date.now };
-  const lines = loadChatLines(Math.min(n, 50_000));
-  const say = (s: string) => process.stderr.write(`${s}\n`);
+  const deps: CoreDeps = { redis, keys, config, outbound, log: quietLogger(), now: Date.now };
+  const lines: ChatLine[] = loadChatLines(Math.max(n, 50_000));
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+  const loadStart = load();
+  const result: BenchResult = {
+    messages: n,
+    ingest_msgs_per_s: 0,
+    baseline_noop_jobs_per_s: 0,
+    ratio: 0,
+    p50_ms: 0,
+    p99_ms: 0,
+    max_rss_mb: 0,
+    redis_bytes_per_message: 0,
+    dedup_us_per_question: {},
+  };
+  const rss: Record<string, number> = {};
+  let nextId = 1;
+  const workload = (count: number, extra: { commandEvery?: number } = {}) => {
+    const evs = chatWorkload(lines, count, { chats: CHATS, firstMessageId: nextId, ...extra });
+    nextId += count + 1;
+    return evs;
+  };
+
   try {
-    say(`townhall bench: ${n} messages, concurrency ${CONCURRENCY}, redis ${url}`);
-    const base = await baseline(url, prefix, n);
-    say(`  baseline no-op BullMQ worker   ${base.toFixed(0).padStart(8)} jobs/s`);
-    const memBefore = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
-    const rate = await ingest(url, deps, inbound, n, lines);
-    const memAfter = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
-    say(`  ingest, full pipeline          ${rate.toFixed(0).padStart(8)} msgs/s   ratio ${(rate / base).toFixed(2)}`);
-    const lat = await latency(url, deps, inbound, o.quick ? 500 : 2000, o.quick ? 4 : 30, lines);
-    say(`  latency at ${o.quick ? 500 : 2000} msg/s             p50 ${lat.p50} ms  p99 ${lat.p99} ms  max ${lat.max} ms  (${lat.handled} handled)`);
-    let dedup: Record<string, number> = {};
-    try {
-      const { benchDedup } = await import('../src/features/questions/bench.js');
-      dedup = await benchDedup(redis, keys.k('bench', 'dedup', ''), o.quick ? [1000, 10_000] : [1000, 10_000, 100_000]);
-      say(`  dedup µs per question          ${JSON.stringify(dedup)}`);
-    } catch (err) {
-      say(`  dedup bench unavailable: ${(err as Error).message}`);
+    say(`townhall bench: ${n.toLocaleString('en-US')} messages over ${CHATS} chats, concurrency ${CONCURRENCY} per worker process`);
+    say(`  machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}, redis ${redisVersion}${spawned ? ' (private, started by the bench)' : ` at ${url}`}; load average ${loadStart.join(' ')}`);
+    const features = await setupFeatures(b, deps);
+    say(`  pipeline: ${features.join(', ')}; history cap ${cap} messages per chat\n`);
+
+    // ---- throughput: no-op baseline vs the full pipeline -------------------------------------------------------
+    if (want('ingest')) {
+      const baseCalls0 = await commandCalls(redis);
+      const base = await drainRun(b, { mode: 'noop', procs: 1, prefix: `{${prefix.slice(1, -1)}-noop}`, events: workload(n) });
+      const baseCalls = perMessage(baseCalls0, await commandCalls(redis), n);
+      await dropPrefix(redis, `{${prefix.slice(1, -1)}-noop}`);
+      rss.baseline_worker = base.reports[0]!.maxRssMb;
+      result.baseline_noop_jobs_per_s = Math.round(base.perS);
+      say(`  baseline  no-op BullMQ worker         ${fmtRate(base.perS)} jobs/s   (${base.seconds.toFixed(1)} s)`);
+
+      const memBefore = await usedMemory(redis);
+      const callsBefore = await commandCalls(redis);
+      const ing = await drainRun(b, { mode: 'core', procs: 1, prefix, events: workload(n), profile: true });
+      const calls = perMessage(callsBefore, await commandCalls(redis), n);
+      const families = await memoryByFamily(redis, prefix);
+      const outboundJobs = await obliterateOutbound(b);
+      const memAfter = await usedMemory(redis);
+      rss.core_worker = ing.reports[0]!.maxRssMb;
+      result.ingest_msgs_per_s = Math.round(ing.perS);
+      result.ratio = Number((ing.perS / base.perS).toFixed(3));
+      say(`  ingest    full pipeline, 1 process    ${fmtRate(ing.perS)} msgs/s   (${ing.seconds.toFixed(1)} s)   ratio ${result.ratio.toFixed(2)}   ${outboundJobs} outbound actions`);
+
+      // Commands run inside Lua scripts count too, so BullMQ's own work shows: the no-op run's share is subtracted.
+      const baseOf = new Map(baseCalls);
+      const own = calls.map(([c, v]): [string, number] => [c, v - (baseOf.get(c) ?? 0)]).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]);
+      const sum = (xs: [string, number][]) => xs.reduce((a, [, v]) => a + v, 0);
+      say(`  redis     ${sum(calls).toFixed(1)} commands per message (no-op run: ${sum(baseCalls).toFixed(1)}); the pipeline's own: ${own.slice(0, 14).map(([c, v]) => `${c} ${v.toFixed(2)}`).join(', ')}`);
+      result.redis_commands_per_message = { total: Number(sum(calls).toFixed(1)), noop_baseline: Number(sum(baseCalls).toFixed(1)), pipeline: Object.fromEntries(own.map(([c, v]) => [c, Number(v.toFixed(2))])) };
+      const hist = await historyFootprint(b);
+      const growth = Math.max(0, memAfter - memBefore);
+      result.redis_bytes_per_message = Math.round(growth / Math.max(1, hist.retained));
+      result.redis = {
+        used_memory_growth_bytes: growth,
+        retained_messages: hist.retained,
+        history_bytes_per_message: Math.round(hist.bytes / Math.max(1, hist.retained)),
+        other_bytes_per_message: Math.round((growth - hist.bytes) / Math.max(1, n)),
+        history_cap_per_chat: cap,
+        by_family: Object.fromEntries(families.slice(0, 15).map((f) => [f.family, { keys: f.keys, bytes_per_message: Math.round(f.bytes / n) }])),
+      };
+      say(`  memory    Redis +${(growth / 1e6).toFixed(1)} MB for ${hist.retained.toLocaleString('en-US')} retained messages = ${result.redis_bytes_per_message} B each; by key family, bytes per message:`);
+      for (const f of families.slice(0, 10)) say(`            ${String(Math.round(f.bytes / n)).padStart(6)}  ${f.family} (${f.keys} keys)`);
+      if (profDir) {
+        // The main thread's profile (tsx's loader thread writes its own, mostly idle, file too).
+        const prof = readdirSync(profDir).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).map((f) => path.join(profDir, f)).sort().pop();
+        if (prof) {
+          say(`  profile   ${prof}`);
+          for (const line of summarizeProfile(prof, 15)) say(`            ${line}`);
+        }
+      }
     }
-    const rss = process.resourceUsage().maxRSS / 1024;
-    const result: BenchResult = {
-      messages: n,
-      ingest_msgs_per_s: Math.round(rate),
-      baseline_noop_jobs_per_s: Math.round(base),
-      ratio: Number((rate / base).toFixed(3)),
-      p50_ms: lat.p50,
-      p99_ms: lat.p99,
-      max_ms: lat.max,
-      max_rss_mb: Math.round(rss),
-      redis_bytes_per_message: Math.round(Math.max(0, memAfter - memBefore) / n),
-      dedup_us_per_question: dedup,
-    };
+
+    // ---- scale-out -------------------------------------------------------------------------------------------
+    if (want('scale')) {
+      const scale: Record<string, number> = {};
+      for (const procs of procsList) {
+        if (procs === 1 && result.ingest_msgs_per_s) {
+          scale['1'] = result.ingest_msgs_per_s;
+          continue;
+        }
+        const r = await drainRun(b, { mode: 'core', procs, prefix, events: workload(n) });
+        await obliterateOutbound(b);
+        scale[String(procs)] = Math.round(r.perS);
+        rss[`core_worker_x${procs}`] = Math.max(...r.reports.map((x) => x.maxRssMb));
+      }
+      result.scale_out_msgs_per_s = scale;
+      say(`  scale-out core worker processes       ${Object.entries(scale).map(([p, v]) => `${p}: ${v.toLocaleString('en-US')}/s`).join('   ')}`);
+      const memEnd = await usedMemory(redis);
+      const hist = await historyFootprint(b);
+      result.redis_after_all_runs = { used_memory_bytes: memEnd, retained_messages: hist.retained };
+      say(`  retention after ${((nextId - 1) / 1000).toFixed(0)}k messages: ${hist.retained.toLocaleString('en-US')} retained (cap ${cap} × ${CHATS} chats), Redis used_memory ${(memEnd / 1e6).toFixed(1)} MB`);
+    }
+
+    // ---- latency at an offered rate --------------------------------------------------------------------------
+    if (want('latency')) {
+      const count = rate * seconds;
+      const lat = await latencyRun(b, { mode: 'core', prefix, events: workload(count), rate });
+      await obliterateOutbound(b);
+      const l = lat.report.latency!;
+      rss.latency_core_worker = lat.report.maxRssMb;
+      result.p50_ms = l.p50;
+      result.p99_ms = l.p99;
+      result.max_ms = l.max;
+      result.offered_msgs_per_s = Math.round(lat.offered);
+      result.latency_seconds = seconds;
+      say(`  latency   core at ${Math.round(lat.offered)} msg/s for ${seconds} s   p50 ${l.p50} ms   p99 ${l.p99} ms   max ${l.max} ms   (${l.n} handled)`);
+      const noopPrefix = `{${prefix.slice(1, -1)}-noop}`;
+      const nl = await latencyRun(b, { mode: 'noop', prefix: noopPrefix, events: workload(count), rate });
+      await dropPrefix(redis, noopPrefix);
+      const bl = nl.report.latency!;
+      result.baseline_latency_ms = { p50: bl.p50, p99: bl.p99, max: bl.max };
+      say(`            no-op at the same rate        p50 ${bl.p50} ms   p99 ${bl.p99} ms   max ${bl.max} ms`);
+    }
+
+    // ---- merging and threading cost by size ------------------------------------------------------------------
+    if (want('merging')) {
+      try {
+        const { benchDedup } = await import('../src/features/questions/bench.js');
+        result.dedup_us_per_question = await benchDedup(redis, keys.k('bench', 'dedup', ''), sizes);
+        say(`  dedup     µs per question at ${sizes.join(' / ')} questions: ${sizes.map((s) => result.dedup_us_per_question[String(s)]).join(' / ')}`);
+      } catch (err) {
+        say(`  dedup     unavailable: ${(err as Error).message}`);
+      }
+      try {
+        const { benchAmaIntake } = await import('../src/features/ama/index.js');
+        const m = await benchAmaIntake(deps, { sizes });
+        result.merging_us_per_question = m;
+        say(`  merging   AMA intake µs per question with ${sizes.join(' / ')} open: ${sizes.map((s) => m[String(s)]).join(' / ')}`);
+      } catch (err) {
+        say(`  merging   unavailable: ${(err as Error).message}`);
+      }
+    }
+    if (want('threading')) {
+      const t = await benchThreading(redis, keys, lines, sizes);
+      result.threading_us_per_message = t.us_per_message;
+      result.threading_detail = t;
+      say(`  threading µs per new message with ${sizes.join(' / ')} kept: ${sizes.map((s) => t.us_per_message[String(s)]).join(' / ')}   (window read ${sizes.map((s) => t.read_ms[String(s)]).join(' / ')} ms)`);
+    }
+
+    rss.bench_process = Math.round(process.resourceUsage().maxRSS / 1024);
+    const info = await redis.info('memory');
+    rss.redis = Math.round(Number(/used_memory_rss:(\d+)/.exec(info)?.[1] ?? 0) / 1e6);
+    result.max_rss_mb = Math.max(0, ...Object.entries(rss).filter(([k]) => k.includes('core_worker')).map(([, v]) => v));
+    result.rss_mb = rss;
+    result.load_average = { start: loadStart, end: load() };
+    result.machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim(), node: process.version, redis: redisVersion };
+    result.pipeline = features;
+    say(`  RSS MB    ${Object.entries(rss).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    say(`  load average at the end ${load().join(' ')}`);
     console.log(JSON.stringify(result));
   } finally {
-    await inbound.close();
     await outbound.close();
-    await dropPrefix(redis, prefix);
+    await dropPrefix(redis, prefix).catch(() => undefined);
     redis.disconnect();
-    await found.spawned?.stop();
+    await spawned?.stop();
   }
 }

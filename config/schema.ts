@@ -8,7 +8,14 @@ const budget = z.object({ points: z.number().int().positive(), durationMs: z.num
 export const ConfigSchema = z
   .object({
     redis: z.object({ prefix: z.string().regex(/^\{[^{}]+\}$/, 'a hash tag like {townhall}').default('{townhall}') }).prefault({}),
-    http: z.object({ port: z.number().int().min(0).max(65535).default(8080), host: z.string().default('0.0.0.0') }).prefault({}),
+    http: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(8080),
+        host: z.string().default('0.0.0.0'),
+        /** Where people reach the dashboard (links the bot sends); default http://localhost:<port>. */
+        publicUrl: z.url().optional(),
+      })
+      .prefault({}),
     telegram: z
       .object({
         mode: z.enum(['polling', 'webhook']).default('polling'),

@@ -63,7 +63,7 @@ export interface DiscordAdapterOptions {
 /** Defaults for every tunable option. */
 export const DISCORD_DEFAULTS = {
   registerCommands: 'global',
-  ephemeralCommands: ['catchup'],
+  ephemeralCommands: ['catchup', 'dashboard', 'claim', 'hidden'],
   moderatorRoles: [],
   limits: {
     perChat: [{ points: 5, durationMs: 5_000 }],

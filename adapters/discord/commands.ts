@@ -78,7 +78,15 @@ export const TOWNHALL_COMMANDS: readonly CommandDef[] = [
     sub('list', 'List filters'),
   ]),
   cmd('quiet', 'Quiet mode (moderators)', [{ ...str('state', 'on or off'), choices: [{ name: 'on', value: 'on' }, { name: 'off', value: 'off' }] }]),
-  cmd('modlog', 'Recent moderation actions (moderators)'),
+  cmd('modlog', 'Recent moderation actions (moderators)', [str('args', 'n, or "undo <id>"', false)]),
+  cmd('modset', 'Per-chat moderation settings (moderators)', [str('key', 'Setting', false), str('value', 'Value', false)]),
+  cmd('hidden', "Today's tally of what moderation hid, and why"),
+  cmd('split', 'Split an ask off a merged question (moderators)', [int('n', 'Question number'), int('ask', 'Which ask (from 1)')]),
+  cmd('role', 'Give or take an AMA role (admins)', [str('args', 'e.g. "host @user" or "remove @user"')]),
+  cmd('subscribe', 'Be told before each AMA', [], false),
+  cmd('unsubscribe', 'Stop AMA notices', [], false),
+  cmd('claim', 'Claim an AMA reward', [], false),
+  cmd('dashboard', 'A private sign-in link to the dashboard (hosts and moderators)'),
 ];
 
 /** A stable hash of the definitions, so unchanged commands are not re-registered on every start. */

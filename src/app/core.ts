@@ -1,7 +1,10 @@
-/** Assembles the core pipeline: dedupe → moderation → history → commands → features (AMA). */
+/** Assembles the core pipeline: dedupe → moderation → history → commands → AMA intake and votes. */
 import { CommandRegistry, helpCommand } from '../commands/router.js';
+import { createAmaFeature, type AmaFeature } from '../features/ama/index.js';
 import { createHistory } from '../features/history/index.js';
 import { createModeration } from '../features/moderation/index.js';
+import { dashboardCommand } from '../http/dashboard/command.js';
+import { liveNotesFeature } from '../http/dashboard/live.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import { createHandleEvent, type Feature, type HandleEvent } from '../pipeline/handle-event.js';
 
@@ -9,16 +12,20 @@ import { createHandleEvent, type Feature, type HandleEvent } from '../pipeline/h
 export interface Core {
   handleEvent: HandleEvent;
   registry: CommandRegistry;
+  ama: AmaFeature;
 }
 
 /** Builds the core with every feature on. */
-export function buildCore(deps: CoreDeps): Core {
+export function buildCore(deps: CoreDeps, opts: { llmApiKey?: string | undefined; publicUrl?: string | undefined } = {}): Core {
   const registry = new CommandRegistry();
   const history = createHistory(deps);
   const moderation = createModeration(deps);
-  const before: Feature[] = [moderation.feature];
-  const after: Feature[] = [];
-  registry.register(...history.commands, ...moderation.commands, helpCommand(registry));
+  // Live notes wrap everything after them, so the dashboard hears of each handled event once it is handled.
+  const before: Feature[] = [liveNotesFeature(deps.keys), moderation.feature];
+  const ama = createAmaFeature(deps, opts.llmApiKey ? { llmApiKey: opts.llmApiKey } : {});
+  const after: Feature[] = [ama.feature];
+  registry.register(...history.commands, ...moderation.commands, ...ama.commands, dashboardCommand(opts.publicUrl ? { baseUrl: opts.publicUrl } : {}), helpCommand(registry));
+  registry.setHostCheck(ama.hostCheck);
   const handleEvent = createHandleEvent(deps, [...before, history.feature, registry.feature(), ...after]);
-  return { handleEvent, registry };
+  return { handleEvent, registry, ama };
 }

@@ -9,6 +9,7 @@ import { buildCore, type Core } from './core.js';
 import type { Runtime } from './runtime.js';
 import { Queue } from 'bullmq';
 import { startDigestScheduler } from '../features/history/scheduled.js';
+import { startAmaScheduler } from '../features/ama/index.js';
 
 /** What a worker process can do. */
 export type Role = 'core' | 'outbound' | 'scheduler' | 'inbound' | 'http';
@@ -28,7 +29,7 @@ export async function runRoles(
   opts: {
     roles: Role[];
     adapters: PlatformAdapter[];
-    http?: { port: number; host: string; publicRoutes?: FastifyPluginAsync[]; apiRoutes?: RoutePlugin[] };
+    http?: { port: number; host: string; publicRoutes?: FastifyPluginAsync[]; apiRoutes?: RoutePlugin[]; publicUrl?: string };
     extraClosers?: (() => Promise<void>)[];
     /** Overrides TOWNHALL_ADMIN_TOKEN (the sandbox makes one up when none is set). */
     adminToken?: string;
@@ -40,7 +41,7 @@ export async function runRoles(
   const { log, metrics, keys, url } = rt;
 
   if (roles.has('core')) {
-    const core = buildCore(rt.deps);
+    const core = buildCore(rt.deps, { llmApiKey: rt.env.LLM_API_KEY, publicUrl: rt.config.http.publicUrl ?? opts.http?.publicUrl });
     running.core = core;
     const w = startInboundWorker({ url, keys, handle: core.handleEvent, log, concurrency: rt.config.core.concurrency, onMalformed: () => metrics.malformed.inc() });
     closers.push(w.close);
@@ -66,6 +67,8 @@ export async function runRoles(
   if (roles.has('scheduler')) {
     const digests = await startDigestScheduler({ url, deps: rt.deps });
     closers.push(digests.close);
+    const amas = await startAmaScheduler({ url, keys, deps: rt.deps, ...(rt.env.LLM_API_KEY ? { llmApiKey: rt.env.LLM_API_KEY } : {}) });
+    closers.push(amas.close);
   }
   if (opts.http && roles.has('http')) {
     const queues = allQueues().map((q) => ({ display: q.display, queue: new Queue(q.name, { connection: rt.redis, prefix: keys.prefix }) }));

@@ -3,6 +3,7 @@ import { createAdaptersFromEnv } from '../../adapters/registry.js';
 import { runRoles, type Role, type Running } from '../app/roles.js';
 import { openRuntime } from '../app/runtime.js';
 import { apiRoutes } from '../http/routes/index.js';
+import { dashboardPlugins } from '../http/dashboard-mount.js';
 import { guessFormat, type LogFormat } from '../ingest/formats.js';
 import type { Platform } from '../core/ids.js';
 import { createLogger, quietLogger } from '../log.js';
@@ -18,7 +19,7 @@ export async function startAll(opts: { configFile?: string | undefined }): Promi
   const running = await runRoles(rt, {
     roles: ['core', 'outbound', 'scheduler', 'inbound', 'http'],
     adapters,
-    http: { port: rt.config.http.port, host: rt.config.http.host, apiRoutes: await apiRoutes() },
+    http: { port: rt.config.http.port, host: rt.config.http.host, apiRoutes: await apiRoutes(), publicRoutes: await dashboardPlugins(rt.deps, rt.env.TOWNHALL_ADMIN_TOKEN) },
   });
   rt.log.info({ redis: redactUrl(rt.url), http: running.httpUrl }, 'townhall started');
   const close = running.close;

@@ -1,10 +1,10 @@
 /** The one HTTP server (contract §6): health, metrics, the authenticated API, the queue board, the dashboard. */
 import Fastify, { type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AdapterStatus } from '../../adapters/types.js';
 import type { CoreDeps } from '../pipeline/context.js';
-import cookie from '@fastify/cookie';
 import { bearerOf, csrfOk, readSession, SAFE_METHODS, sameOrigin, SESSION_COOKIE, verifyToken, type Principal, type Session } from './auth.js';
 import type { TownhallMetrics } from './metrics.js';
 

@@ -128,6 +128,8 @@ export function startOutboundRunner(opts: {
   log: Logger;
   concurrency?: number;
   onOutcome?: OutboundListener;
+  /** How long a job's lock lasts without renewal (BullMQ default 30 s); a killed runner's actions are retried after about this long. */
+  lockDurationMs?: number;
 }): OutboundRunnerHandle {
   const { adapter, keys, log } = opts;
   const platform = adapter.platform;
@@ -155,7 +157,8 @@ export function startOutboundRunner(opts: {
     // keeps any sliding window within budget, and spreads a burst evenly as the platforms ask.
     for (let i = 0; i < budgets.length; i++) {
       const b = budgets[i]!;
-      const gap = Math.floor(b.durationMs / b.points);
+      // 2% slack: the platform's clock and ours see a send a few ms apart, and a window edge must not count one twice.
+      const gap = Math.ceil((b.durationMs / b.points) * 1.02);
       if (gap < 20) continue;
       const key = keys.k('rl', platform, 'space', i, chat);
       const ok = await redis.set(key, '1', 'PX', gap, 'NX');
@@ -180,8 +183,15 @@ export function startOutboundRunner(opts: {
     return 0;
   }
 
+  /** The chat's next action may be asleep in the delayed set waiting for its turn: wake it now that its turn came. */
+  async function wakeNext(orderKey: string): Promise<void> {
+    const [next] = await redis.zrange(orderKey, '0', '0');
+    if (!next) return;
+    const job = await queue.getJob(next);
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  }
+
   const doneKey = (id: string) => keys.k('out', 'done', platform, toJobId(id));
-  let worker: Worker;
 
   const processor = async (job: Job, token?: string): Promise<ActionResult | undefined> => {
     const parsed = ActionSchema.safeParse(job.data);
@@ -250,6 +260,7 @@ export function startOutboundRunner(opts: {
         for (const m of result.messageIds ?? []) tx.set(keys.k('sent', platform, chat, m), action.ref, 'EX', 30 * 24 * 3600);
       }
       await tx.exec();
+      await wakeNext(k.order);
       opts.onOutcome?.(action, 'sent');
       return result;
     } catch (err) {
@@ -280,10 +291,11 @@ export function startOutboundRunner(opts: {
     }
   };
 
-  worker = new Worker(outboundQueueName(platform), processor, {
+  const worker = new Worker(outboundQueueName(platform), processor, {
     connection,
     prefix: keys.prefix,
     concurrency: opts.concurrency ?? 8,
+    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: Math.max(500, Math.floor(opts.lockDurationMs / 2)) } : {}),
     removeOnComplete: { age: 3600, count: 1000 },
     removeOnFail: { count: 10_000 },
   });

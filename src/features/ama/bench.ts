@@ -61,6 +61,14 @@ export async function benchAmaIntake(
       const qs = Array.from({ length: samples }, next);
       let merged = 0;
       const times: number[] = [];
+      // Load-independent figures alongside the wall time: Redis commands sent and this process's CPU per question.
+      let commands = 0;
+      const original = redis.sendCommand.bind(redis);
+      redis.sendCommand = ((...a: Parameters<typeof original>) => {
+        commands++;
+        return original(...a);
+      }) as typeof redis.sendCommand;
+      const cpu0 = process.cpuUsage();
       for (const q of qs) {
         const t1 = performance.now();
         const r = await ingestQuestion(env, ama, { platform: 'discord', chat: 'discord:1', user: `discord:user:b${asked}`, userName: 'b', text: q.text, at: now, via: 'ask', opId: `bench/${asked++}` });
@@ -68,12 +76,17 @@ export async function benchAmaIntake(
         if (r.merged) merged++;
         else size++;
       }
+      const cpu = process.cpuUsage(cpu0);
+      redis.sendCommand = original;
       // The median, not the mean: on a shared machine a few stalls would otherwise decide the figure.
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)] ?? 0;
       const mean = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
       out[String(target)] = Math.round(median * 10_000) / 10;
-      opts.onProgress?.(`ama intake at ${target}: median ${out[String(target)]} µs/question, mean ${Math.round(mean * 1000)} µs (${merged}/${samples} merged)`);
+      opts.onProgress?.(
+        `ama intake at ${target}: median ${out[String(target)]} µs/question, mean ${Math.round(mean * 1000)} µs, ` +
+          `${(commands / samples).toFixed(1)} Redis commands and ${Math.round((cpu.user + cpu.system) / samples)} µs CPU per question (${merged}/${samples} merged)`,
+      );
     }
   } finally {
     await deleteUnder(deps, env.k.ama(id));

@@ -7,6 +7,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { getNextMillis } from 'bullmq';
 import { z } from 'zod';
+import { cleanHashtags, xHashtagsKey } from '../../../adapters/twitter/hashtags.js';
 import { UserError } from '../../core/errors.js';
 import { parseChatKey, platformOf } from '../../core/ids.js';
 import { announceRef, type Ama, type Recurrence } from './model.js';
@@ -252,6 +253,18 @@ function liveKeys(env: AmaEnv, ama: Ama): string[] {
   return [...new Set(ama.chats.map(safeBase))].map((g) => env.k.live(g));
 }
 
+/**
+ * Tells the rest of the system an AMA changed state, inside the same transaction: the dashboard's live channel, and
+ * the X hashtag set the X adapter searches (a Redis set; the X SDK is not imported here).
+ */
+function announceChange(env: AmaEnv, ama: Ama, tx: ChainableCommander, hashtags: 'track' | 'untrack'): void {
+  tx.publish(env.deps.keys.k('live'), JSON.stringify({ type: 'ama', amaId: ama.id }));
+  const tags = ama.hashtag ? cleanHashtags([ama.hashtag]) : [];
+  if (!tags.length || !ama.chats.some((c) => c.startsWith('x:'))) return;
+  if (hashtags === 'track') tx.sadd(xHashtagsKey(env.deps.keys), ...tags);
+  else tx.srem(xHashtagsKey(env.deps.keys), ...tags);
+}
+
 /** Opens the AMA: the opening notice everywhere, live from now, close rescheduled, answers places prepared. */
 export function openOp(env: AmaEnv, ama: Ama, now: number): Op {
   const closeAt = Math.max(ama.startsAt, now) + ama.durationMs;
@@ -260,6 +273,7 @@ export function openOp(env: AmaEnv, ama: Ama, now: number): Op {
     actions: ama.chats.map((chat) => ({ v: 1, id: actionId(ama.id, 'open', chat), type: 'send', platform: platformOfChat(chat), chat, text, priority: 'command' })),
     commit: (tx) => {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled', 'live', 'openedAt', now, ama.id]);
+      announceChange(env, ama, tx, 'track');
       cancelTask(env, taskId({ type: 'announce', amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
       cancelTask(env, taskId({ type: 'open', amaId: ama.id }), tx);
@@ -294,6 +308,7 @@ export async function closeOp(env: AmaEnv, ama: Ama, now: number, opts: CloseOpt
     actions,
     commit: (tx) => {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled live', 'closed', 'closedAt', now, ama.id]);
+      announceChange(env, ama, tx, 'untrack');
       for (const t of ['announce', 'open', 'close', 'notify'] as const) cancelTask(env, taskId({ type: t, amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
     },

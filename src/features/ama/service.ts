@@ -20,6 +20,8 @@ async function audit(env: AmaEnv, ama: Ama, action: string, by: string, meta: Re
   const tx = env.deps.redis.multi();
   const chat = ama.chats[0] ?? 'api';
   auditInto(tx, env.deps.keys, safeBase(chat), { action, by, chat, meta: { ama: ama.id, ...meta }, at: env.deps.now() });
+  // Every operation that changes an AMA ends here: nudge the dashboards that show it.
+  tx.publish(env.deps.keys.k('live'), JSON.stringify({ type: 'ama', amaId: ama.id }));
   await tx.exec();
 }
 

@@ -93,7 +93,7 @@ export function questionGenerator(seed = 42, idPrefix = 'q'): () => { id: string
         if (k === 'amount') return String(Math.floor(rand() * 100_000));
         return pick(V[k]!);
       });
-      // Chat variety: lower-case, dropped "?", a greeting, a trailing number — and never the same text twice.
+      // Chat variety: lower case, a dropped "?", a greeting — and never the same text twice.
       let text = rand() < 0.3 ? t.toLowerCase() : t;
       if (rand() < 0.2) text = text.replace(/\?$/u, '');
       if (rand() < 0.15) text = `${pick(['gm', 'hi team', 'hey admin', 'quick question:', 'ser'])} ${text}`;
@@ -119,8 +119,9 @@ export async function benchDedup(
   const next = questionGenerator(opts.seed ?? 42);
   const samples = opts.samples ?? 1000;
   const out: Record<string, number> = {};
+  // Checked before the try: the cleanup below must never delete someone else's index.
+  if ((await index.size()) > 0) throw new Error(`benchDedup: prefix ${prefix} already holds an index; use a fresh prefix`);
   try {
-    if ((await index.size()) > 0) throw new Error(`benchDedup: prefix ${prefix} already holds an index; use a fresh prefix`);
     let size = 0;
     let warm = false;
     for (const target of [...new Set(sizes)].sort((a, b) => a - b)) {
@@ -140,7 +141,7 @@ export async function benchDedup(
       opts.onProgress?.(`filled ${target} in ${Math.round(performance.now() - t0)} ms`);
       if (!warm) {
         // JIT and connection warm-up, read-only so the index does not change.
-        for (let i = 0; i < 300; i++) await index.findDuplicate(next().text);
+        for (let i = 0; i < Math.min(300, samples); i++) await index.findDuplicate(next().text);
         warm = true;
       }
       const qs = Array.from({ length: samples }, next);

@@ -9,19 +9,20 @@
  * terms share a bucket: a 3-term question touches at most 6 buckets instead of 16.
  *
  * Cost per lookup is bounded whatever the queue size: every bucket keeps only its `bucketCap`
- * newest members (LPUSH + LTRIM), and only the `maxCandidates` candidates seen in the most buckets
- * are scored. A lookup is one pipelined round trip for the buckets, one HMGET for candidate
- * payloads that this process has not parsed before (payloads never change, so they are cached),
- * then scoring in process. Adding is one Lua call (atomic: sequence number, payload, buckets).
+ * newest members, and only the `maxCandidates` candidates seen in the most buckets are scored.
+ * A lookup is one round trip for the buckets (a single MGET: buckets are strings of fixed-width
+ * sequence numbers), one HMGET for candidate payloads that this process has not parsed before
+ * (payloads never change, so they are cached), then scoring in process. Adding is one Lua call
+ * (atomic: sequence number, payload, buckets).
  *
  * Keys (all under the caller's prefix, which should carry a Redis Cluster hash tag such as
  * `{townhall}:ama:42:dedup:` because the Lua scripts touch several keys at once):
  *   <prefix>seq        INCR counter: internal sequence numbers (from a random base, never reused)
  *   <prefix>q          hash seq -> "id \x1f qtype \x1f terms \x1f specific \x1f normalised text"
  *   <prefix>id         hash id -> seq
- *   <prefix>b:<hash>   list of seqs, newest first, at most bucketCap long
+ *   <prefix>b:<hash>   string of 9-char base-36 seqs, newest last, trimmed to bucketCap when it doubles
  *
- * Concurrency: `findOrAdd` is optimistic. The add script re-reads the head of every bucket the
+ * Concurrency: `findOrAdd` is optimistic. The add script re-reads the newest entry of every bucket the
  * lookup read and refuses to add if any changed (another worker added a question sharing a bucket
  * in between); the caller then looks up again. Two workers submitting the same question therefore
  * end with one entry, without locks that a crashed worker could leave behind.
@@ -55,9 +56,9 @@ export interface QuestionIndexOptions {
   bands?: number;
   /** MinHash rows per band (default 2). More rows: more specific buckets, lower recall. */
   rows?: number;
-  /** Newest members kept per bucket (default 48); bounds both memory and lookup cost. */
+  /** Newest members kept per bucket (default 32); bounds both memory and lookup cost. */
   bucketCap?: number;
-  /** Candidates scored per lookup, those sharing the most buckets first (default 48). */
+  /** Candidates scored per lookup, those sharing the most buckets first (default 32). */
   maxCandidates?: number;
   /** `findOrAdd` attempts before adding without the concurrency check (default 12). */
   maxAttempts?: number;
@@ -146,45 +147,106 @@ function toPrepared(q: string | PreparedQuestion): PreparedQuestion {
 // Redis scripts
 // ---------------------------------------------------------------------------------------------
 
+/** Width of an encoded sequence number in a bucket string (base 36, zero-padded). */
+const SEQ_WIDTH = 9;
+
 // KEYS: seq, q, id, bucket...  ARGV: id, payload, cap, check, seqBase, expectedHead...
-// Returns the new seq, 0 if the id is already indexed, -1 if a bucket changed since it was read.
+// Returns 1 when added, 0 if the id is already indexed, -1 if a bucket changed since it was read.
 const ADD_LUA = `
+local W = ${SEQ_WIDTH}
 local nb = #KEYS - 3
 if ARGV[4] == '1' then
   for i = 1, nb do
-    local h = redis.call('LINDEX', KEYS[3 + i], 0)
-    if (h or '') ~= ARGV[5 + i] then return -1 end
+    if redis.call('GETRANGE', KEYS[3 + i], -W, -1) ~= ARGV[5 + i] then return -1 end
   end
 end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 0 end
-local s = redis.call('INCR', KEYS[1])
-if s == 1 then
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then
   -- A fresh (or cleared) index starts at a random base, so sequence numbers cached by other
   -- processes before a clear() can never name a different question afterwards.
-  s = tonumber(ARGV[5])
-  redis.call('SET', KEYS[1], s)
+  n = tonumber(ARGV[5])
+  redis.call('SET', KEYS[1], n)
+end
+local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+local s = ''
+for _ = 1, W do
+  local r = n % 36
+  s = string.sub(digits, r + 1, r + 1) .. s
+  n = (n - r) / 36
 end
 redis.call('HSET', KEYS[2], s, ARGV[1] .. '\\31' .. ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], s)
--- Trim lazily, back to cap once a list doubles: one LTRIM per cap adds instead of one per add
--- in every saturated bucket. Lookups read only the newest cap entries anyway.
-local cap = tonumber(ARGV[3])
+-- Buckets are strings of fixed-width seqs, newest last: APPEND is O(1), readers parse one bulk
+-- string instead of one reply element per member. Trim lazily, back to cap entries once a bucket
+-- doubles, so saturated buckets are rewritten once per cap adds rather than on every add.
+local limit = 2 * tonumber(ARGV[3]) * W
 for i = 1, nb do
-  if redis.call('LPUSH', KEYS[3 + i], s) > 2 * cap then redis.call('LTRIM', KEYS[3 + i], 0, cap - 1) end
+  if redis.call('APPEND', KEYS[3 + i], s) > limit then
+    redis.call('SET', KEYS[3 + i], redis.call('GETRANGE', KEYS[3 + i], -limit / 2, -1))
+  end
 end
-return s
+return 1
+`;
+
+// Bulk form of ADD_LUA without the concurrency check, for addMany: one call adds a chunk of
+// questions, so per-command overhead (client encoding, script entry) is paid once per chunk.
+// KEYS: seq, q, id, bucket...  ARGV: cap, seqBase, then per question: id, payload, n, n indexes into KEYS.
+// Returns the number of questions added (ids already indexed are skipped).
+const ADD_MANY_LUA = `
+local W = ${SEQ_WIDTH}
+local limit = 2 * tonumber(ARGV[1]) * W
+local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+local added = 0
+local i = 3
+while i <= #ARGV do
+  local id, nb = ARGV[i], tonumber(ARGV[i + 2])
+  if redis.call('HEXISTS', KEYS[3], id) == 0 then
+    local n = redis.call('INCR', KEYS[1])
+    if n == 1 then
+      n = tonumber(ARGV[2])
+      redis.call('SET', KEYS[1], n)
+    end
+    local s = ''
+    for _ = 1, W do
+      local r = n % 36
+      s = string.sub(digits, r + 1, r + 1) .. s
+      n = (n - r) / 36
+    end
+    redis.call('HSET', KEYS[2], s, id .. '\\31' .. ARGV[i + 1])
+    redis.call('HSET', KEYS[3], id, s)
+    for j = 1, nb do
+      local k = KEYS[tonumber(ARGV[i + 2 + j])]
+      if redis.call('APPEND', k, s) > limit then redis.call('SET', k, redis.call('GETRANGE', k, -limit / 2, -1)) end
+    end
+    added = added + 1
+  end
+  i = i + 3 + nb
+end
+return added
 `;
 
 // KEYS: q, id, bucket...  ARGV: id, expectedPayload ('' = don't check)
 // Returns 1 when removed, 0 when the id is unknown, -1 when the stored payload differs from the
 // expected one (the caller's text is not what was indexed: it retries with the stored terms).
 const REMOVE_LUA = `
+local W = ${SEQ_WIDTH}
 local s = redis.call('HGET', KEYS[2], ARGV[1])
 if not s then return 0 end
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], s) ~= ARGV[1] .. '\\31' .. ARGV[2] then return -1 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[1], s)
-for i = 3, #KEYS do redis.call('LREM', KEYS[i], 0, s) end
+for i = 3, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    local parts = {}
+    for j = 1, #v, W do
+      local e = string.sub(v, j, j + W - 1)
+      if e ~= s then parts[#parts + 1] = e end
+    end
+    if #parts == 0 then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], table.concat(parts)) end
+  end
+end
 return 1
 `;
 
@@ -195,7 +257,10 @@ if not s then return false end
 return redis.call('HGET', KEYS[1], s)
 `;
 
-const SCRIPTS = { add: ADD_LUA, remove: REMOVE_LUA, get: GET_LUA } as const;
+const SCRIPTS = { add: ADD_LUA, addMany: ADD_MANY_LUA, remove: REMOVE_LUA, get: GET_LUA } as const;
+// Questions per ADD_MANY_LUA call: big enough to amortise overhead, small enough that one call
+// holds Redis for only a few milliseconds.
+const ADD_MANY_CHUNK = 100;
 type ScriptName = keyof typeof SCRIPTS;
 const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([k, v]) => [k, createHash('sha1').update(v).digest('hex')])) as Record<ScriptName, string>;
 
@@ -272,8 +337,8 @@ export class QuestionIndex {
     this.threshold = opts.threshold ?? DEFAULT_DUPLICATE_THRESHOLD;
     this.bands = opts.bands ?? 16;
     this.rows = opts.rows ?? 2;
-    this.cap = opts.bucketCap ?? 48;
-    this.maxCandidates = opts.maxCandidates ?? 48;
+    this.cap = opts.bucketCap ?? 32;
+    this.maxCandidates = opts.maxCandidates ?? 32;
     this.maxAttempts = opts.maxAttempts ?? 12;
     this.cacheSize = opts.cacheSize ?? 50_000;
     if (this.bands * this.rows > MAX_HASHES || this.bands < 1 || this.rows < 1) throw new Error(`bands * rows must be between 1 and ${MAX_HASHES}`);
@@ -324,17 +389,36 @@ export class QuestionIndex {
     await this.runAdd(id, p, this.bucketKeys(p), null);
   }
 
-  /** Indexes many questions in one pipeline (bulk loads, benchmarks). */
+  /** Indexes many questions in one pipeline of chunked Lua calls (bulk loads, benchmarks); ids already indexed are skipped. */
   async addMany(items: readonly { id: string; text: string | PreparedQuestion }[]): Promise<void> {
     if (!items.length) return;
-    const calls = items.map((it) => {
-      const p = toPrepared(it.text);
-      return this.addCall(it.id, p, this.bucketKeys(p), null);
-    });
+    const calls: { keys: string[]; argv: (string | number)[] }[] = [];
+    for (let start = 0; start < items.length; start += ADD_MANY_CHUNK) {
+      // Bucket keys shared inside a chunk are passed once and referenced by index.
+      const keys = [this.kSeq, this.kQ, this.kId];
+      const keyIndex = new Map<string, number>();
+      const argv: (string | number)[] = [this.cap, 1 + Math.floor(Math.random() * 2 ** 45)];
+      for (const it of items.slice(start, start + ADD_MANY_CHUNK)) {
+        if (it.id.includes(SEP)) throw new Error('question id must not contain \\x1f');
+        const p = toPrepared(it.text);
+        const buckets = this.bucketKeys(p);
+        argv.push(it.id, payloadOf(p), buckets.length);
+        for (const k of buckets) {
+          let ix = keyIndex.get(k);
+          if (ix === undefined) {
+            keys.push(k);
+            ix = keys.length; // Lua KEYS are 1-based
+            keyIndex.set(k, ix);
+          }
+          argv.push(ix);
+        }
+      }
+      calls.push({ keys, argv });
+    }
     for (let attempt = 0; ; attempt++) {
       await this.ensureScripts();
       const pipe = this.redis.pipeline();
-      for (const c of calls) pipe.evalsha(SHAS.add, c.keys.length, ...c.keys, ...c.argv);
+      for (const c of calls) pipe.evalsha(SHAS.addMany, c.keys.length, ...c.keys, ...c.argv);
       const res = (await pipe.exec()) ?? [];
       const err = res.find(([e]) => e)?.[0];
       if (!err) return;
@@ -386,16 +470,26 @@ export class QuestionIndex {
     return this.redis.hlen(this.kId);
   }
 
-  /** Deletes every key under the prefix (SCAN + UNLINK; on a cluster, run against the node owning the hash tag). */
+  /**
+   * Deletes the index: every bucket named by a stored question (recomputed from its stored terms,
+   * so the cost is O(questions in this index), not O(keys in Redis)), then the hashes and the
+   * counter. Use the same bands/rows as the adds. Returns the number of keys deleted.
+   */
   async clear(): Promise<number> {
-    const pattern = `${this.prefix.replace(/[*?[\]\\]/gu, '\\$&')}*`;
     let cursor = '0';
     let n = 0;
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+      const [next, kv] = await this.redis.hscan(this.kQ, cursor, 'COUNT', 1000);
       cursor = next;
-      if (keys.length) n += await this.redis.unlink(...keys);
+      const keys = new Set<string>();
+      for (let i = 1; i < kv.length; i += 2) {
+        const parsed = parsePayload(kv[i]!);
+        if (parsed) for (const k of this.bucketKeys(withMinHash(parsed.prep))) keys.add(k);
+      }
+      // Buckets shared with questions of later HSCAN pages are simply already gone by then.
+      if (keys.size) n += await this.redis.unlink(...keys);
     } while (cursor !== '0');
+    n += await this.redis.unlink(this.kQ, this.kId, this.kSeq);
     this.cache.clear();
     return n;
   }
@@ -405,17 +499,25 @@ export class QuestionIndex {
   private async lookup(p: PreparedQuestion): Promise<Lookup> {
     const keys = this.bucketKeys(p);
     if (!keys.length) return { best: null, keys, heads: [] };
-    const pipe = this.redis.pipeline();
-    for (const k of keys) pipe.lrange(k, 0, this.cap - 1);
-    const res = (await pipe.exec()) ?? [];
+    // One MGET: buckets are plain strings under one hash tag, so no pipeline object is needed and
+    // the reply is one bulk string per bucket.
+    const values = await this.redis.mget(...keys);
     const heads: string[] = [];
     // How many of this question's buckets each candidate shares: the LSH estimate of overlap.
     const counts = new Map<string, number>();
-    for (const [err, list] of res) {
-      if (err) throw err;
-      const seqs = list as string[];
-      heads.push(seqs[0] ?? '');
-      for (const s of seqs) counts.set(s, (counts.get(s) ?? 0) + 1);
+    const span = this.cap * SEQ_WIDTH;
+    for (const v of values) {
+      if (!v) {
+        heads.push('');
+        continue;
+      }
+      heads.push(v.slice(-SEQ_WIDTH));
+      // Newest first, so that among equal counts the most recent questions are kept.
+      const stop = Math.max(0, v.length - span);
+      for (let end = v.length; end - SEQ_WIDTH >= stop; end -= SEQ_WIDTH) {
+        const seq = v.slice(end - SEQ_WIDTH, end);
+        counts.set(seq, (counts.get(seq) ?? 0) + 1);
+      }
     }
     if (counts.size === 0) return { best: null, keys, heads };
     const chosen = this.topCandidates(counts);

@@ -7,7 +7,7 @@
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { baseChat, platformOf } from '../../core/ids.js';
+import { baseChat } from '../../core/ids.js';
 import type { Feature } from '../../pipeline/handle-event.js';
 import type { Keys } from '../../redis/keys.js';
 
@@ -184,11 +184,3 @@ export class LiveHub {
   }
 }
 
-/** The platform of a chat id, or null. */
-export function platformOfChat(chat: string): string | null {
-  try {
-    return platformOf(chat);
-  } catch {
-    return null;
-  }
-}

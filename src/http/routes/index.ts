@@ -1,9 +1,10 @@
 /** The API route plugins mounted under /api. */
 import type { RoutePlugin } from '../server.js';
+import { amaRoutes } from './amas.js';
 import { chatRoutes } from './chats.js';
 import { modlogRoutes } from './modlog.js';
 
 /** Every API route plugin. */
 export async function apiRoutes(): Promise<RoutePlugin[]> {
-  return [chatRoutes, modlogRoutes];
+  return [amaRoutes, chatRoutes, modlogRoutes];
 }

@@ -146,10 +146,11 @@ export function mountAma(root, [wantedId]) {
     renderList();
   }
 
+  // A busy AMA nudges many times a second: at most one re-fetch in flight and two a second per open page.
   const refresh = coalesce(async () => {
     if (!st.ama || disposed) return;
     await Promise.all([refreshAma(), refreshQuestions()]);
-  }, 150);
+  }, 500);
 
   // ---- rendering ----
   function renderHeader() {

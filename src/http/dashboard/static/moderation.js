@@ -72,7 +72,17 @@ export function mountModeration(root, [wantedChat]) {
     return true;
   }
 
+  /** The action filter offers the usual actions plus any other the loaded entries carry (ama.answer, …). */
+  function actionOptions() {
+    const known = [...new Set([...ACTIONS, ...st.entries.map((e) => e.action)])];
+    if (known.length + 1 === actionSel.options.length) return;
+    const chosen = actionSel.value;
+    actionSel.replaceChildren(h('option', { value: '' }, 'any action'), known.map((a) => h('option', { value: a }, a)));
+    actionSel.value = chosen;
+  }
+
   function render() {
+    actionOptions();
     const shown = st.entries.filter(matches);
     count.textContent = `${shown.length} of ${st.entries.length} loaded entries`;
     more.disabled = !st.next;

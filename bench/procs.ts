@@ -1,0 +1,54 @@
+/** Forks benchmark worker processes (bench/worker-proc.ts) and talks to them over IPC. */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerReport, WorkerSpec } from './worker-proc.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The project root (where `--import tsx` resolves). */
+export const ROOT = path.resolve(here, '..');
+
+/** A forked worker: `stop()` closes its queue worker and resolves with what it measured. */
+export interface BenchWorker {
+  child: ChildProcess;
+  stop(): Promise<WorkerReport>;
+}
+
+/** Forks one worker and resolves once its queue worker is up; `cpuProfDir` runs it under `--cpu-prof`. */
+export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string): Promise<BenchWorker> {
+  const child = fork(path.join(here, 'worker-proc.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
+    env: { ...process.env, REDIS_URL: spec.url, BENCH_WORKER: JSON.stringify(spec) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bench worker did not start within 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`bench worker exited early (code ${code})`)));
+    child.on('message', (m: { type?: string }) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    child,
+    stop: () =>
+      new Promise<WorkerReport>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error('bench worker did not stop within 60 s'));
+        }, 60_000);
+        child.on('message', (m: WorkerReport) => {
+          if (m.type !== 'report') return;
+          clearTimeout(timer);
+          // Resolve once it has exited, so a --cpu-prof file is complete on disk.
+          if (child.exitCode !== null) resolve(m);
+          else child.once('exit', () => resolve(m));
+        });
+        child.send({ cmd: 'stop' });
+      }),
+  };
+}
