@@ -54,7 +54,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
   const log = o.quiet ? quietLogger() : createLogger();
   const rt = await openRuntime({ configFile: o.configFile, spawn: 'throwaway', log, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.overrides ? { overrides: o.overrides } : {}), ...(o.now ? { now: o.now } : {}) });
   const adminToken = rt.env.TOWNHALL_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
-  const [tg, dc, x] = await Promise.all([startTelegramFake({ floodControl: false }), startDiscordFake(), startXFake()]);
+  const [tg, dc, x] = await Promise.all([startTelegramFake({ floodControl: false, dmRequiresStart: false }), startDiscordFake(), startXFake()]);
   const fakes: Record<Platform, SandboxPlatform> = { telegram: tg, discord: dc, x };
   const deps = (platform: Platform): AdapterDeps => ({ sink: rt.inbound, redis: rt.redis, keys: rt.keys, log: log.child({ platform }) });
   const adapters: PlatformAdapter[] = [
@@ -131,7 +131,11 @@ function sandboxRoutes(fakes: Record<Platform, SandboxPlatform>): FastifyPluginA
       const b = req.body ?? {};
       if (typeof b.chat !== 'string' || typeof b.message !== 'string' || typeof b.emoji !== 'string') return bad(reply, 'chat, message and emoji are required strings');
       if (!isUser(b.user) && typeof b.user !== 'string') return bad(reply, 'user: {id, name} or an id is required');
-      await fake.injectReaction({ chat: b.chat, message: b.message, user: b.user, emoji: b.emoji });
+      try {
+        await fake.injectReaction({ chat: b.chat, message: b.message, user: b.user, emoji: b.emoji });
+      } catch (err) {
+        return bad(reply, `reaction refused: ${(err as Error).message.split('\n')[0]}`);
+      }
       return { ok: true };
     });
     app.post<{ Params: { platform: string }; Body: { chat?: unknown; user?: unknown } }>('/sandbox/:platform/joins', async (req, reply) => {

@@ -96,6 +96,7 @@ export async function evalSummaries(opts: EvalOptions): Promise<EvalResult> {
   if (opts.predictions !== undefined) {
     await writeFile(opts.predictions, preds.map((s) => JSON.stringify({ summary: s })).join('\n') + (preds.length ? '\n' : ''), 'utf8');
   }
-  const pct = (x: number): number => (total === 0 ? 0 : (100 * x) / total);
+  // Two decimals: enough to compare systems, and the JSON line stays readable.
+  const pct = (x: number): number => (total === 0 ? 0 : Math.round((10_000 * x) / total) / 100);
   return { rouge1: pct(r1), rouge2: pct(r2), rougeL: pct(rl), n: total };
 }
