@@ -51,3 +51,23 @@ test('the API refuses a request without the bearer token and accepts the admin t
   const ok = await stack.get('/api/chats', stack.adminToken);
   assert.equal(ok.status, 200);
 });
+
+test("the chat API serves a chat's digest and threads over a window, and refuses a malformed one", async () => {
+  const chat = '-1010';
+  for (const [i, text] of ['Is the bridge open again?', 'yes, since 10:00 UTC', 'thanks!'].entries()) {
+    await stack.post('/sandbox/telegram/messages', { chat, user: { id: String(600 + i), name: `U${i}` }, text });
+  }
+  let digest: { totals: { messages: number } } | undefined;
+  await waitFor(async () => {
+    const r = await stack.get(`/api/chats/telegram:${chat}/digest?window=2h`, stack.adminToken);
+    digest = (r.body as { digest?: { totals: { messages: number } } }).digest;
+    return r.status === 200 && (digest?.totals.messages ?? 0) >= 3;
+  }, 'the digest to cover the messages', 15_000, 200);
+  const threads = await stack.get(`/api/chats/telegram:${chat}/threads?window=2h`, stack.adminToken);
+  assert.equal(threads.status, 200);
+  const list = (threads.body as { threads: { messages: { text: string }[] }[] }).threads;
+  assert.equal(list.flatMap((t) => t.messages).length, 3);
+  assert.equal((await stack.get(`/api/chats/telegram:${chat}/digest?window=forever`, stack.adminToken)).status, 400);
+  assert.equal((await stack.get(`/api/chats/not-a-chat/digest`, stack.adminToken)).status, 400);
+  assert.equal((await stack.get(`/api/chats/telegram:${chat}/digest`)).status, 401);
+});

@@ -353,28 +353,33 @@ export class QuestionIndex {
     if (n === 0) return out;
     const eh = p.ehash;
     const seen: number[] = []; // (h1, h2) pairs already emitted: bands often pick the same terms
-    const picked: number[] = [];
+    const picked = new Int32Array(this.rows);
     for (let b = 0; b < this.bands; b++) {
       // The band's distinct argmin elements, ordered by hash so that the same set of terms names
-      // the same bucket in every question, then folded into two 32-bit hashes.
-      picked.length = 0;
+      // the same bucket in every question, then folded into two 32-bit hashes. (Typed array and
+      // insertion sort: Array#length writes and splice are runtime calls in V8.)
+      let np = 0;
       for (let r = 0; r < this.rows; r++) {
         const e = p.argmin[b * this.rows + r]!;
-        let at = picked.length;
+        let at = np;
         let dup = false;
-        for (let i = 0; i < picked.length; i++) {
+        for (let i = 0; i < np; i++) {
           const o = picked[i]!;
           if (o === e) {
             dup = true;
             break;
           }
-          if (at === picked.length && (eh[2 * e]! < eh[2 * o]! || (eh[2 * e] === eh[2 * o] && eh[2 * e + 1]! < eh[2 * o + 1]!))) at = i;
+          if (at === np && (eh[2 * e]! < eh[2 * o]! || (eh[2 * e] === eh[2 * o] && eh[2 * e + 1]! < eh[2 * o + 1]!))) at = i;
         }
-        if (!dup) picked.splice(at, 0, e); // insertion sort: rows is tiny
+        if (dup) continue;
+        for (let i = np; i > at; i--) picked[i] = picked[i - 1]!;
+        picked[at] = e;
+        np++;
       }
       let h1 = 0x9747b28c;
       let h2 = 0x2545f491;
-      for (const e of picked) {
+      for (let i = 0; i < np; i++) {
+        const e = picked[i]!;
         h1 = fmix32((h1 ^ eh[2 * e]!) + 0x6b43a9b5);
         h2 = fmix32((h2 ^ eh[2 * e + 1]!) + 0x3c6ef372);
       }

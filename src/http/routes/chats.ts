@@ -1,6 +1,7 @@
 /** Chat routes: the chats seen, and each chat's digest and threads over a window. */
 import { parseDuration } from '../../commands/parser.js';
 import { chatDigest, chatThreads } from '../../features/history/service.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RoutePlugin } from '../server.js';
 
 const CHAT_RE = /^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/;
@@ -22,24 +23,31 @@ export const chatRoutes: RoutePlugin = async (app, { deps }) => {
     return parseDuration(w);
   };
 
-  app.get<{ Params: { chat: string } }>('/chats/:chat/digest', async (req, reply) => {
+  /** The chat and window of a digest/threads request, or null once an error has been sent. */
+  const chatWindow = (req: FastifyRequest<{ Params: { chat: string } }>, reply: FastifyReply): { chat: string; from: number; to: number } | null => {
+    const fail = (code: number, error: string) => {
+      void reply.code(code).send({ error });
+      return null;
+    };
     const { chat } = req.params;
-    if (!CHAT_RE.test(chat)) return reply.code(400).send({ error: 'chat must be a prefixed chat id like telegram:-100123' });
-    if (!allowed(req, chat)) return reply.code(403).send({ error: 'not your chat' });
+    if (!CHAT_RE.test(chat)) return fail(400, 'chat must be a prefixed chat id like telegram:-100123');
+    if (!allowed(req, chat)) return fail(403, 'not your chat');
     const win = windowOf(req.query);
-    if (win === null) return reply.code(400).send({ error: 'window must be a duration like 30m, 2h or 1d' });
+    if (win === null) return fail(400, 'window must be a duration like 30m, 2h or 1d');
     const now = deps.now();
-    const { digest } = await chatDigest(deps.redis, deps.keys, chat, now - win, now + 1, { threadWindow: deps.config.core.threadWindow });
-    return { chat, digest };
+    return { chat, from: now - win, to: now + 1 };
+  };
+
+  app.get<{ Params: { chat: string } }>('/chats/:chat/digest', async (req, reply) => {
+    const w = chatWindow(req, reply);
+    if (!w) return reply;
+    const { digest } = await chatDigest(deps.redis, deps.keys, w.chat, w.from, w.to, { threadWindow: deps.config.core.threadWindow });
+    return { chat: w.chat, digest };
   });
 
   app.get<{ Params: { chat: string } }>('/chats/:chat/threads', async (req, reply) => {
-    const { chat } = req.params;
-    if (!CHAT_RE.test(chat)) return reply.code(400).send({ error: 'chat must be a prefixed chat id like telegram:-100123' });
-    if (!allowed(req, chat)) return reply.code(403).send({ error: 'not your chat' });
-    const win = windowOf(req.query);
-    if (win === null) return reply.code(400).send({ error: 'window must be a duration like 30m, 2h or 1d' });
-    const now = deps.now();
-    return { chat, threads: await chatThreads(deps.redis, deps.keys, chat, now - win, now + 1, deps.config.core.threadWindow) };
+    const w = chatWindow(req, reply);
+    if (!w) return reply;
+    return { chat: w.chat, threads: await chatThreads(deps.redis, deps.keys, w.chat, w.from, w.to, deps.config.core.threadWindow) };
   });
 };
