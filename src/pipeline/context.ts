@@ -8,6 +8,7 @@ import { baseChat, parseUserKey } from '../core/ids.js';
 import type { OutboundQueue } from '../queue/outbound.js';
 import type { Keys } from '../redis/keys.js';
 import type { ParsedCommand } from '../commands/parser.js';
+import { WriteBatch } from './writes.js';
 
 /** Counters the core reports to /metrics; all optional so tests can leave them out. */
 export interface CoreMetrics {
@@ -33,8 +34,10 @@ export interface CoreDeps {
 export class EventContext {
   /** Outbound actions, enqueued together after the handlers ran. */
   readonly actions: ActionInput[] = [];
-  /** State writes, executed atomically after the actions are enqueued. */
+  /** State writes, executed atomically after the actions are enqueued (queue commands on it as on a MULTI). */
   readonly writes: ChainableCommander;
+  /** What `writes` records, committed by the pipeline in one round trip. */
+  readonly batch: WriteBatch;
   /** Set by the command router. */
   command?: ParsedCommand;
   /** True once a step decided that later steps must not see this event (a removed spam message). */
@@ -47,7 +50,8 @@ export class EventContext {
     readonly event: ChatEvent,
     readonly deps: CoreDeps,
   ) {
-    this.writes = deps.redis.multi();
+    this.batch = new WriteBatch(deps.redis);
+    this.writes = this.batch.tx;
   }
 
   /** The group the event's chat belongs to (topic/thread stripped). */

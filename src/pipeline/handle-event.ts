@@ -43,9 +43,7 @@ export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEv
     // then state and the seen mark together, so a crash between the two re-runs the handlers, never skips them.
     if (ctx.actions.length) await outbound.enqueue(ctx.actions);
     ctx.writes.set(seenKey, '1', 'EX', SEEN_TTL_S).incr(handledKey);
-    const res = await ctx.writes.exec();
-    const failed = res?.find(([err]) => err);
-    if (failed) throw failed[0];
+    await ctx.batch.commit(seenKey);
     deps.metrics?.handled?.(event.kind);
     deps.metrics?.latency?.((performance.now() - started) / 1000);
   };

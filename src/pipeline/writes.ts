@@ -1,0 +1,113 @@
+/**
+ * An event's state writes, applied atomically in one round trip. Features queue commands on `ctx.writes` as on a
+ * MULTI; the commit sends them as ONE script call that runs them back to back (atomic, like MULTI/EXEC). Measured
+ * on the ingest path (bench/README.md): an ioredis MULTI of a dozen commands costs the client about 190 µs of CPU,
+ * the same commands as one EVALSHA about 70 µs — a MULTI pays a Command, a promise and a QUEUED reply per command.
+ * A batch that uses anything the script cannot replay (a custom script command, an object argument) goes through
+ * a real MULTI, so the semantics never change.
+ */
+import { createHash } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+/** One recorded call: the command name and its arguments as given. */
+type Call = [name: string, args: unknown[]];
+
+// Runs ARGV = [count, (argc, name, args...)...] with pcall, so one failing command does not stop the others — as in
+// MULTI/EXEC — and returns the failures as "index error" strings.
+const APPLY_LUA = `
+local errs = {}
+local p = 2
+for c = 1, tonumber(ARGV[1]) do
+  local argc = tonumber(ARGV[p])
+  local r = redis.pcall(unpack(ARGV, p + 1, p + argc))
+  if type(r) == 'table' and r.err then errs[#errs + 1] = c .. ' ' .. r.err end
+  p = p + argc + 1
+end
+return errs`;
+
+const APPLY_SHA = createHash('sha1').update(APPLY_LUA).digest('hex');
+// Commands that never belong in a replayed batch (scripts, transactions, blocking or connection state).
+const NOT_REPLAYED = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'multi', 'exec', 'discard', 'watch', 'unwatch', 'select', 'subscribe', 'psubscribe', 'monitor', 'script', 'function']);
+// Lua's unpack() has a stack limit; a command with more arguments than this goes through MULTI.
+const MAX_ARGS = 4000;
+
+let builtins: Set<string> | undefined;
+
+/** Flattens arguments the way ioredis does for arrays; undefined when one cannot be sent as a plain string. */
+function plainArgs(args: unknown[], out: (string | Buffer)[]): boolean {
+  for (const a of args) {
+    if (typeof a === 'string') out.push(a);
+    else if (typeof a === 'number') out.push(String(a));
+    else if (Buffer.isBuffer(a)) out.push(a);
+    else if (Array.isArray(a)) {
+      if (!plainArgs(a, out)) return false;
+    } else return false;
+  }
+  return true;
+}
+
+/** A write batch: `tx` records like a MULTI; `commit()` applies everything recorded, atomically. */
+export class WriteBatch {
+  private readonly calls: Call[] = [];
+  /** The commander features write to (a recorder: nothing reaches Redis before commit). */
+  readonly tx: ChainableCommander;
+
+  constructor(private readonly redis: Redis) {
+    const calls = this.calls;
+    const proxy: ChainableCommander = new Proxy({} as ChainableCommander, {
+      get(_target, prop) {
+        // Not a thenable, not inspectable as anything but a recorder.
+        if (typeof prop === 'symbol' || prop === 'then') return undefined;
+        return (...args: unknown[]) => {
+          calls.push([prop, args]);
+          return proxy;
+        };
+      },
+    });
+    this.tx = proxy;
+  }
+
+  /** How many commands are queued. */
+  get length(): number {
+    return this.calls.length;
+  }
+
+  /** Applies the recorded writes atomically; throws the first command error, as the MULTI it replaces did. */
+  async commit(routeKey: string): Promise<void> {
+    if (!this.calls.length) return;
+    if (process.env.TH_AB_MULTI) return this.commitMulti();
+    const argv = this.scriptArgs();
+    if (!argv) return this.commitMulti();
+    let errs: string[];
+    try {
+      errs = (await this.redis.evalsha(APPLY_SHA, 1, routeKey, ...argv)) as string[];
+    } catch (err) {
+      if (!/NOSCRIPT/.test((err as Error).message)) throw err;
+      // EVAL also caches the script (a restarted Redis has forgotten it), so the next EVALSHA finds it again.
+      errs = (await this.redis.eval(APPLY_LUA, 1, routeKey, ...argv)) as string[];
+    }
+    if (errs.length) throw new Error(`state write failed: ${errs[0]}`);
+  }
+
+  /** The script's ARGV, or undefined when some call has to go through a real MULTI. */
+  private scriptArgs(): (string | Buffer)[] | undefined {
+    builtins ??= new Set(this.redis.getBuiltinCommands());
+    const argv: (string | Buffer)[] = [String(this.calls.length)];
+    for (const [name, args] of this.calls) {
+      const lower = name.toLowerCase();
+      if (!builtins.has(lower) || NOT_REPLAYED.has(lower)) return undefined;
+      const flat: (string | Buffer)[] = [];
+      if (!plainArgs(args, flat) || flat.length > MAX_ARGS) return undefined;
+      argv.push(String(flat.length + 1), lower, ...flat);
+    }
+    return argv;
+  }
+
+  private async commitMulti(): Promise<void> {
+    const tx = this.redis.multi() as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const [name, args] of this.calls) tx[name]!(...args);
+    const res = await (tx as unknown as ChainableCommander).exec();
+    const failed = res?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+}
