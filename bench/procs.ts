@@ -11,6 +11,8 @@ export const ROOT = path.resolve(here, '..');
 /** A forked worker: `stop()` closes its queue worker and resolves with what it measured. */
 export interface BenchWorker {
   child: ChildProcess;
+  /** Forgets the latencies recorded so far (after a warm-up). */
+  reset(): Promise<void>;
   stop(): Promise<WorkerReport>;
 }
 
@@ -35,6 +37,16 @@ export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string): Promise
   child.removeAllListeners('exit');
   return {
     child,
+    reset: () =>
+      new Promise<void>((resolve) => {
+        const on = (m: { type?: string }) => {
+          if (m.type !== 'reset') return;
+          child.off('message', on);
+          resolve();
+        };
+        child.on('message', on);
+        child.send({ cmd: 'reset' });
+      }),
     stop: () =>
       new Promise<WorkerReport>((resolve, reject) => {
         const timer = setTimeout(() => {

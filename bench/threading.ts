@@ -1,7 +1,7 @@
 /**
  * Threading cost per new message as a chat's history grows (1k, 10k, 100k messages kept): the work a digest or a
- * threads refresh does to bring the window up to date after `fresh` new messages arrived — read the history, link
- * what is not linked yet (the earlier messages are already linked and stored), store the new links.
+ * threads refresh does to bring the window up to date after `fresh` new messages arrived — read the history (at most
+ * the newest 50,000, as the product does), link what is not linked yet (the rest is linked and stored), store the links.
  */
 import type { Redis } from 'ioredis';
 import type { ChatEvent } from '../src/core/events.js';
@@ -44,10 +44,11 @@ export async function benchThreading(redis: Redis, keys: Keys, lines: ChatLine[]
     for (const size of [...new Set(sizes)].sort((a, b) => a - b)) {
       // Bring the chat to `size` messages, all linked (not measured: that is the steady state of a busy chat).
       if (count < size) await append(size - count);
-      await assignThreads(redis, keys, chat, await readHistory(redis, keys, chat, 0, now + 1, size + fresh));
+      await assignThreads(redis, keys, chat, await readHistory(redis, keys, chat, 0, now + 1));
       await append(fresh);
       const t0 = performance.now();
-      const msgs = await readHistory(redis, keys, chat, 0, now + 1, count);
+      // As chatThreads and digests read: the window, at most readHistory's default cap (the newest 50,000).
+      const msgs = await readHistory(redis, keys, chat, 0, now + 1);
       const t1 = performance.now();
       await assignThreads(redis, keys, chat, msgs);
       const t2 = performance.now();

@@ -34,6 +34,8 @@ export interface WorkerReport {
   lastAt: number;
   firstAt: number;
   maxRssMb: number;
+  /** CPU time (user + system) this process used since its worker was ready, µs. */
+  cpuUs: number;
   latency?: { p50: number; p99: number; max: number; n: number };
 }
 
@@ -81,10 +83,17 @@ if (spec.mode === 'noop') {
 }
 
 process.on('message', (m: { cmd?: string }) => {
+  if (m.cmd === 'reset') {
+    // The warm-up is over: what was measured so far (JIT, first connections) does not count.
+    lat.length = 0;
+    process.send?.({ type: 'reset' });
+    return;
+  }
   if (m.cmd !== 'stop') return;
   void (async () => {
+    const cpu = process.cpuUsage(cpu0);
     await close().catch(() => undefined);
-    const report: WorkerReport = { type: 'report', handled, failed, firstAt, lastAt, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+    const report: WorkerReport = { type: 'report', handled, failed, firstAt, lastAt, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), cpuUs: cpu.user + cpu.system };
     if (spec.latency) {
       const [p50, p99, max] = percentiles(lat, [50, 99, 100]);
       report.latency = { p50: p50!, p99: p99!, max: max!, n: lat.length };
@@ -92,4 +101,5 @@ process.on('message', (m: { cmd?: string }) => {
     process.send?.(report, () => process.exit(0));
   })();
 });
+const cpu0 = process.cpuUsage();
 process.send?.({ type: 'ready' });

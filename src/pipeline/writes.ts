@@ -75,7 +75,6 @@ export class WriteBatch {
   /** Applies the recorded writes atomically; throws the first command error, as the MULTI it replaces did. */
   async commit(routeKey: string): Promise<void> {
     if (!this.calls.length) return;
-    if (process.env.TH_AB_MULTI) return this.commitMulti();
     const argv = this.scriptArgs();
     if (!argv) return this.commitMulti();
     let errs: string[];

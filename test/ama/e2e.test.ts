@@ -101,16 +101,14 @@ test('the outbound worker SIGKILLed mid-fan-out and restarted posts every answer
   // From here on only the child's runner sends to Telegram.
   await stopInProcess;
   await childReady;
-  s.tg.failNext('sendMessage', { code: 429, retryAfter: 3, skip: 1, chat });
   const answer = 'Fifteen percent, vested over four years with a one-year cliff.';
   await s.tg.injectMessage({ chat, user: host, text: `/answer ${q!.n} ${answer}` });
   const under = () => s.tg.outbox(chat).filter((e) => e.type === 'send' && e.text?.includes(answer) && e.replyTo && asks.includes(e.replyTo));
-  await waitFor(() => under().length === 1, 'the first answer reply is out', 15_000);
-  // The 429 pauses the chat for 3 s: kill the runner in that pause, mid-fan-out.
-  await s.tg.waitForCall('sendMessage', (c) => c.status === 429);
-  // Killed while no job is mid-call: a job killed mid-call would wait out its BullMQ lock (30 s) before it is retried.
-  const queue = s.deps.outbound.queue('telegram');
-  await waitFor(async () => (await queue.getActiveCount()) === 0, 'the runner idle in the pause', 3000, 10);
+  await waitFor(() => under().length >= 1, 'the first answer reply is out', 15_000, 10);
+  // The child sends one message a second to this chat, so 300 ms after a send it is mid-fan-out but between calls.
+  // (Killed inside a call, after the platform took the message and before Redis recorded it, the action is in
+  // doubt and is sent again: the one at-least-once window, documented in the README.)
+  await new Promise((r) => setTimeout(r, 300));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   assert.ok(under().length < 5, 'killed before the fan-out finished');

@@ -10,7 +10,9 @@ const [url, prefix, apiRoot, token] = process.argv.slice(2) as [string, string, 
 const keys = new Keys(prefix);
 const redis = new Redis(url);
 const log = quietLogger();
-const adapter = createTelegramAdapter({ token, apiRoot, limits: TEST_LIMITS, registerCommands: false }, { sink: { publish: async () => undefined }, redis, keys, log });
+// One send per second per chat: slow enough that a fan-out of five replies is surely mid-way when the test kills it.
+const limits = { ...TEST_LIMITS, perChat: [{ points: 1, durationMs: 1000 }] };
+const adapter = createTelegramAdapter({ token, apiRoot, limits, registerCommands: false }, { sink: { publish: async () => undefined }, redis, keys, log });
 await adapter.init();
-startOutboundRunner({ adapter, url, keys, log });
+startOutboundRunner({ adapter, url, keys, log, lockDurationMs: 2000 });
 process.send?.('ready');

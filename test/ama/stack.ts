@@ -69,7 +69,8 @@ export async function amaStack(): Promise<AmaStack> {
   const adapters = { telegram, discord };
   const runners: AmaStack['runners'] = {};
   const startRunner = (p: 'telegram' | 'discord') => {
-    runners[p] = startOutboundRunner({ adapter: adapters[p], url: iso.url, keys: iso.keys, log });
+    // A short lock: a job held by a runner that was killed is taken over within a couple of seconds.
+    runners[p] = startOutboundRunner({ adapter: adapters[p], url: iso.url, keys: iso.keys, log, lockDurationMs: 2000 });
   };
   startRunner('telegram');
   startRunner('discord');
