@@ -5,11 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { WriteBatch } from '../../src/pipeline/writes.js';
-import { isolatedRedis } from '../helpers/redis.js';
+import { spawnRedis } from '../../src/redis/connect.js';
+import { Keys } from '../../src/redis/keys.js';
 
-const iso = await isolatedRedis();
-after(iso.cleanup);
+// A Redis of its own: the test counts the server's script calls, which other test files would add to.
+const server = await spawnRedis();
+const iso = { redis: new Redis(server.url), keys: new Keys('{townhall-wb}') };
+after(async () => {
+  iso.redis.disconnect();
+  await server.stop();
+});
 const k = (...p: string[]) => iso.keys.k('wb', ...p);
 
 async function evalshaCalls(): Promise<number> {
