@@ -10,7 +10,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** A new ioredis connection; `forWorker` sets what BullMQ's blocking connections require. */
 export function createRedis(url: string, opts: { forWorker?: boolean; name?: string } = {}): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     lazyConnect: false,
     enableAutoPipelining: true,
     // Blocking worker connections must retry forever (BullMQ's requirement); others fail fast per command.
@@ -18,6 +18,10 @@ export function createRedis(url: string, opts: { forWorker?: boolean; name?: str
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     ...(opts.name ? { connectionName: opts.name } : {}),
   });
+  // ioredis reconnects by itself; without a listener a Redis restart prints "Unhandled error event" per retry.
+  // Callers that must react (health, readiness) ask the connection, and commands still fail as usual.
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 /** True when a Redis answers PING at the url within the timeout. */
