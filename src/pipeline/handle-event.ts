@@ -41,9 +41,11 @@ export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEv
     await run(ctx);
     // Actions first (their ids are deterministic, so a retry after a crash here enqueues nothing new),
     // then state and the seen mark together, so a crash between the two re-runs the handlers, never skips them.
+    // The commit sets the seen mark only if absent and applies nothing otherwise: two runs of one event (a job
+    // lock that lapsed during a Redis outage) change state once.
     if (ctx.actions.length) await outbound.enqueue(ctx.actions);
-    ctx.writes.set(seenKey, '1', 'EX', SEEN_TTL_S).incr(handledKey);
-    await ctx.batch.commit(seenKey);
+    ctx.writes.incr(handledKey);
+    if ((await ctx.batch.commit(seenKey, SEEN_TTL_S)) === 'duplicate') return;
     deps.metrics?.handled?.(event.kind);
     deps.metrics?.latency?.((performance.now() - started) / 1000);
   };

@@ -12,12 +12,16 @@ import type { ChainableCommander, Redis } from 'ioredis';
 /** One recorded call: the command name and its arguments as given. */
 type Call = [name: string, args: unknown[]];
 
-// Runs ARGV = [count, (argc, name, args...)...] with pcall, so one failing command does not stop the others — as in
-// MULTI/EXEC — and returns the failures as "index error" strings.
+// Runs ARGV = [guardTtl, count, (argc, name, args...)...] with pcall, so one failing command does not stop the others —
+// as in MULTI/EXEC — and returns the failures as "index error" strings. With guardTtl > 0, KEYS[1] is the event's
+// seen mark: set only if absent, and when it is already there (another run committed this event first) nothing is
+// applied and 'DUP' is returned, so an event handled twice (a lapsed job lock) changes state once.
 const APPLY_LUA = `
 local errs = {}
-local p = 2
-for c = 1, tonumber(ARGV[1]) do
+local guard = tonumber(ARGV[1])
+if guard > 0 and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', guard) then return 'DUP' end
+local p = 3
+for c = 1, tonumber(ARGV[2]) do
   local argc = tonumber(ARGV[p])
   local r = redis.pcall(unpack(ARGV, p + 1, p + argc))
   if type(r) == 'table' and r.err then errs[#errs + 1] = c .. ' ' .. r.err end
@@ -72,26 +76,36 @@ export class WriteBatch {
     return this.calls.length;
   }
 
-  /** Applies the recorded writes atomically; throws the first command error, as the MULTI it replaces did. */
-  async commit(routeKey: string): Promise<void> {
-    if (!this.calls.length) return;
-    const argv = this.scriptArgs();
-    if (!argv) return this.commitMulti();
-    let errs: string[];
+  /**
+   * Applies the recorded writes atomically; throws the first command error, as the MULTI it replaces did. With
+   * `guardTtlS`, `routeKey` is a mark set only when absent: if it is already set, nothing is applied and the result
+   * is 'duplicate'.
+   */
+  async commit(routeKey: string, guardTtlS = 0): Promise<'applied' | 'duplicate'> {
+    if (!this.calls.length && !guardTtlS) return 'applied';
+    const argv = this.scriptArgs(guardTtlS);
+    if (!argv) {
+      if (guardTtlS && (await this.redis.set(routeKey, '1', 'EX', guardTtlS, 'NX')) === null) return 'duplicate';
+      await this.commitMulti();
+      return 'applied';
+    }
+    let res: string[] | string;
     try {
-      errs = (await this.redis.evalsha(APPLY_SHA, 1, routeKey, ...argv)) as string[];
+      res = (await this.redis.evalsha(APPLY_SHA, 1, routeKey, ...argv)) as string[] | string;
     } catch (err) {
       if (!/NOSCRIPT/.test((err as Error).message)) throw err;
       // EVAL also caches the script (a restarted Redis has forgotten it), so the next EVALSHA finds it again.
-      errs = (await this.redis.eval(APPLY_LUA, 1, routeKey, ...argv)) as string[];
+      res = (await this.redis.eval(APPLY_LUA, 1, routeKey, ...argv)) as string[] | string;
     }
-    if (errs.length) throw new Error(`state write failed: ${errs[0]}`);
+    if (res === 'DUP') return 'duplicate';
+    if (res.length) throw new Error(`state write failed: ${res[0]}`);
+    return 'applied';
   }
 
   /** The script's ARGV, or undefined when some call has to go through a real MULTI. */
-  private scriptArgs(): (string | Buffer)[] | undefined {
+  private scriptArgs(guardTtlS: number): (string | Buffer)[] | undefined {
     builtins ??= new Set(this.redis.getBuiltinCommands());
-    const argv: (string | Buffer)[] = [String(this.calls.length)];
+    const argv: (string | Buffer)[] = [String(guardTtlS), String(this.calls.length)];
     for (const [name, args] of this.calls) {
       const lower = name.toLowerCase();
       if (!builtins.has(lower) || NOT_REPLAYED.has(lower)) return undefined;

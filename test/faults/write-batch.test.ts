@@ -62,3 +62,14 @@ test('the recorder is not a thenable: awaiting ctx.writes by mistake does not ha
   assert.equal(await b.tx, b.tx);
   assert.equal(b.length, 0);
 });
+
+test('with a guard, a second commit for the same mark applies nothing and says duplicate', async () => {
+  const first = new WriteBatch(iso.redis);
+  first.tx.incr(k('guarded'));
+  assert.equal(await first.commit(k('mark'), 60), 'applied');
+  const second = new WriteBatch(iso.redis);
+  second.tx.incr(k('guarded'));
+  assert.equal(await second.commit(k('mark'), 60), 'duplicate');
+  assert.equal(await iso.redis.get(k('guarded')), '1');
+  assert.ok((await iso.redis.ttl(k('mark'))) > 0);
+});

@@ -94,3 +94,13 @@ test('a worker killed with SIGKILL mid-job leaves its jobs to another worker and
     await w.close();
   }
 });
+
+test('two runs of one event at once (a job lock that lapsed) change state once', async () => {
+  const handle = createHandleEvent(t.deps, [counting]);
+  const p = (await import('../../src/core/events.js')).parseChatEvent(messageEvent({ messageId: 'twice-at-once' }));
+  assert.ok(p.ok);
+  const before = Number((await t.redis.get(t.keys.k('stats', 'handled'))) ?? 0);
+  await Promise.all([handle(p.event), handle(p.event)]);
+  assert.equal(await t.redis.hget(t.keys.k('test', 'seen'), p.event.id), '1');
+  assert.equal(Number(await t.redis.get(t.keys.k('stats', 'handled'))), before + 1);
+});
