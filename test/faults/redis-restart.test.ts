@@ -14,16 +14,16 @@ import { spawnRedis, type SpawnedRedis } from '../../src/redis/connect.js';
 import { Keys } from '../../src/redis/keys.js';
 import { waitFor } from '../helpers/core.js';
 import { startTelegramFake } from '../fakes/telegram/index.js';
-import { groups, historyCount, InProcessStack, repliesTo, writeTraffic } from './harness.js';
+import { groups, historyCount, InProcessStack, LOCK_MS, repliesTo, writeTraffic } from './harness.js';
 
 const N = 3000;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'townhall-redis-restart-'));
 let redis: SpawnedRedis = await spawnRedis({ persistent: true, dir });
 const keys = new Keys(`{townhall-test-${randomUUID().slice(0, 8)}}`);
 const fake = await startTelegramFake({ floodControl: false });
-// Production's job locks (30 s): an outage longer than a lock lets BullMQ hand a job that is still being handled to
-// another run, and both would commit (the seen check and the commit are not one atomic step; see bench/README.md).
-const stack = new InProcessStack(redis.url, keys);
+// Job locks (4 s) shorter than the outage: BullMQ hands jobs still being handled to a second run, and the commit's
+// seen guard must keep their state changes to one.
+const stack = new InProcessStack(redis.url, keys, LOCK_MS);
 
 after(async () => {
   await stack.close();
@@ -47,10 +47,11 @@ test('Redis restarted mid-replay: adapter, core and runner reconnect; every ackn
     commandEvery: 10,
     onProgress: async (i) => {
       if (i !== N / 3) return;
-      // A third of the way in: a clean restart (SIGTERM: Redis writes its append-only file and exits), down for 2 s.
+      // A third of the way in: a clean restart (SIGTERM: Redis writes its append-only file and exits), down for
+      // longer than a job lock.
       await redis.stop();
       down = Date.now();
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, LOCK_MS + 1000));
       redis = await spawnRedis({ persistent: true, dir, port: redis.port });
       up = Date.now();
     },
