@@ -21,6 +21,7 @@ import { FEATURE_NAMES, FIRST_CANDIDATE_FEATURE, NUM_FEATURES, ThreadLinker } fr
 import type { CompiledModel } from '../src/features/threads/model.js';
 import { IDF_BITS, contentWordKeys, encodeIdf, idfBucket, prepare, rawTokens } from '../src/features/threads/text.js';
 import type { PreparedMessage, ThreadWeights } from '../src/features/threads/types.js';
+import { seededRandom } from '../src/core/random.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TRAIN = `${ROOT}../shared/data/irc-disentanglement/ubuntu.train.jsonl`;
@@ -43,17 +44,7 @@ const L2 = arg('l2', 1e-5);
 const EMA = arg('ema', 0.999);
 const REFIT = arg('refit', 0); // 1 = after choosing the epoch count, refit on all training logs
 
-// Deterministic PRNG (mulberry32) so the split, init and order are reproducible.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 function shuffle<T>(xs: T[], r: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));

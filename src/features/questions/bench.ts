@@ -6,18 +6,9 @@
  */
 import type { Redis } from 'ioredis';
 import { QuestionIndex, prepare, type QuestionIndexOptions } from './index.js';
+import { seededRandom } from '../../core/random.js';
 
-// mulberry32: tiny, fast, seedable; reproducible benchmark input across runs and machines.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 // Product nouns and modifiers combine into thousands of topics ("community staking dashboard"),
 // so that, as in a real AMA, most questions are distinct while popular words recur everywhere.
