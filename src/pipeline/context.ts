@@ -45,6 +45,7 @@ export class EventContext {
   /** Whether the sender may use moderator commands (resolved lazily by the router). */
   moderator?: boolean;
   private seq = 0;
+  private readonly memos = new Map<string, unknown>();
 
   constructor(
     readonly event: ChatEvent,
@@ -62,6 +63,12 @@ export class EventContext {
   /** A deterministic action id: the same event handled twice yields the same ids, so nothing is posted twice. */
   actionId(tag: string): string {
     return `${this.event.id}#${tag}${this.seq++}`;
+  }
+
+  /** Computes a value about this event once, however many steps ask (e.g. whether its text is a question). */
+  memo<T>(key: string, compute: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, compute());
+    return this.memos.get(key) as T;
   }
 
   /** Queues an action. */

@@ -6,7 +6,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { PlatformAdapter, RateBudget } from '../../adapters/types.js';
 import { ActionSchema, PRIORITIES, type Action, type ActionInput, type ActionResult } from '../core/actions.js';
 import { PermanentPlatformError, RateLimitedError } from '../core/errors.js';
-import { PLATFORMS, baseChat, type Platform } from '../core/ids.js';
+import { baseChat, type Platform } from '../core/ids.js';
 import { createRedis } from '../redis/connect.js';
 import { toJobId, type Keys } from '../redis/keys.js';
 import { DeadLetterStore } from './dead-letter.js';
@@ -318,11 +318,4 @@ export function startOutboundRunner(opts: {
       redis.disconnect();
     },
   };
-}
-
-/** Chats where sending was disabled after a 403, per platform. */
-export async function disabledChats(redis: Redis, keys: Keys): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const p of PLATFORMS) out[p] = await redis.smembers(keys.k('out', 'disabled', p));
-  return out;
 }

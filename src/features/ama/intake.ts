@@ -209,7 +209,8 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
   if (!config.ama.detectQuestions || !ama.detectQuestions || e.chatType === 'private') return;
   // A reply to another person is conversation, not a question to the host.
   if (e.replyToUser && !e.replyToUser.endsWith(`:${BOT_USERNAME}`)) return;
-  if (text.length >= 8 && isQuestion(text)) await askFromEvent(ctx, env, ama, text, 'detected');
+  // The history step already asked this of the same text: the memo keeps it to one run per event.
+  if (text.length >= 8 && ctx.memo(`isQuestion:${text}`, () => isQuestion(text))) await askFromEvent(ctx, env, ama, text, 'detected');
 }
 
 /** The live AMA an X post belongs to when its conversation is not linked: the one with its hashtag, or the only one spanning X. */

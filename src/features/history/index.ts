@@ -32,7 +32,7 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
     middleware: async (ctx, next) => {
       const e = ctx.event;
       if (e.kind === 'message' && e.text && e.messageId && !e.text.startsWith('/') && e.chatType !== 'private') {
-        recordMessage(ctx.writes, keys, e, retention, isQuestion(e.text));
+        recordMessage(ctx.writes, keys, e, retention, ctx.memo(`isQuestion:${e.text}`, () => isQuestion(e.text!)));
       } else if (e.kind === 'delete' && e.messageId) {
         recordDeletion(ctx.writes, keys, e.chat, e.messageId, retention);
       } else if (e.kind === 'edit' && e.messageId && e.text) {
