@@ -176,7 +176,7 @@ async function latencyRun(b: Bench, o: { mode: 'core' | 'noop'; prefix: string; 
 }
 
 /** Sets up what makes the pipeline do its full work: moderation filters in every chat and a live AMA with question detection. */
-async function setupFeatures(b: Bench, deps: CoreDeps): Promise<string[]> {
+export async function setupFeatures(b: Pick<Bench, "redis" | "prefix" | "keys">, deps: CoreDeps): Promise<string[]> {
   const core = buildCore(deps);
   const on: string[] = ['history'];
   const chats = workloadChats(CHATS);
@@ -209,7 +209,7 @@ async function setupFeatures(b: Bench, deps: CoreDeps): Promise<string[]> {
   return on;
 }
 
-async function obliterateOutbound(b: Bench): Promise<number> {
+async function obliterateOutbound(b: Pick<Bench, "redis" | "prefix" | "keys">): Promise<number> {
   let n = 0;
   for (const q of allQueues().filter((q) => q.name !== 'inbound')) {
     const queue = new Queue(q.name, { connection: b.redis, prefix: b.prefix });
@@ -434,10 +434,11 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
           scale['1'] = result.ingest_msgs_per_s;
           continue;
         }
-        const r = await drainRun(b, { mode: 'core', procs, prefix, events: workload(n) });
+        const mode = process.env.TOWNHALL_BENCH_SCALE_MODE === 'noop' ? 'noop' : 'core';
+        const r = await drainRun(b, { mode, procs, prefix: mode === 'noop' ? `{${prefix.slice(1, -1)}-noop}` : prefix, events: workload(n) });
         await obliterateOutbound(b);
         scale[String(procs)] = Math.round(r.perS);
-        say(`            ${procs} processes: ${Math.round(r.perS).toLocaleString('en-US')} msgs/s (Redis ${Math.round(r.cpu.redisUsPerMsg)} µs CPU per message, ${((r.cpu.redisUsPerMsg * r.perS) / 1e4).toFixed(0)}% of a core)`);
+        say(`            ${procs} processes: ${Math.round(r.perS).toLocaleString('en-US')} msgs/s (CPU per message: workers ${Math.round(r.cpu.workerUsPerMsg)} µs, Redis ${Math.round(r.cpu.redisUsPerMsg)} µs = ${((r.cpu.redisUsPerMsg * r.perS) / 1e4).toFixed(0)}% of a core)`);
         rss[`core_worker_x${procs}`] = Math.max(...r.reports.map((x) => x.maxRssMb));
       }
       result.scale_out_msgs_per_s = scale;

@@ -44,6 +44,8 @@ export class EventContext {
   stopped = false;
   /** Whether the sender may use moderator commands (resolved lazily by the router). */
   moderator?: boolean;
+  /** Values read in the pipeline's first round trip for the features' `prefetch` keys (see `mget`). */
+  readonly prefetched = new Map<string, string | null>();
   private seq = 0;
   private readonly memos = new Map<string, unknown>();
 
@@ -63,6 +65,12 @@ export class EventContext {
   /** A deterministic action id: the same event handled twice yields the same ids, so nothing is posted twice. */
   actionId(tag: string): string {
     return `${this.event.id}#${tag}${this.seq++}`;
+  }
+
+  /** Reads string keys: from what the pipeline prefetched when it has them all, else in one MGET. */
+  async mget(keys: string[]): Promise<(string | null)[]> {
+    if (keys.every((k) => this.prefetched.has(k))) return keys.map((k) => this.prefetched.get(k) ?? null);
+    return this.deps.redis.mget(keys);
   }
 
   /** Computes a value about this event once, however many steps ask (e.g. whether its text is a question). */

@@ -11,6 +11,11 @@ export const SEEN_TTL_S = 3 * 24 * 3600;
 export interface Feature {
   name: string;
   middleware: Middleware<EventContext>;
+  /**
+   * Plain string keys the step will read for this event: fetched in the pipeline's first round trip, together with
+   * the "already handled?" check, and handed to the step through `ctx.mget`. Saves a round trip per event.
+   */
+  prefetch?: (event: ChatEvent) => string[];
 }
 
 /** The handler the inbound worker calls. */
@@ -32,12 +37,17 @@ export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEv
   );
   const run = compose<EventContext>(named);
   const handledKey = keys.k('stats', 'handled');
+  const prefetchers = features.flatMap((f) => (f.prefetch ? [f.prefetch] : []));
 
   return async function handleEvent(event: ChatEvent): Promise<void> {
     const started = performance.now();
     const seenKey = keys.k('seen', event.id);
-    if (await redis.exists(seenKey)) return; // already handled: a redelivery or a second enqueue
+    const wanted = [seenKey];
+    for (const p of prefetchers) for (const key of p(event)) wanted.push(key);
+    const values = await redis.mget(wanted);
+    if (values[0] !== null) return; // already handled: a redelivery or a second enqueue
     const ctx = new EventContext(event, deps);
+    for (let i = 1; i < wanted.length; i++) ctx.prefetched.set(wanted[i]!, values[i] ?? null);
     await run(ctx);
     // Actions first (their ids are deterministic, so a retry after a crash here enqueues nothing new),
     // then state and the seen mark together, so a crash between the two re-runs the handlers, never skips them.

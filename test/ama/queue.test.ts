@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { amaAnswer, amaSchedule, amaQuestions, amaStart } from '../../src/features/ama/index.js';
+import { ingestQuestion } from '../../src/features/ama/questions.js';
+import { amaEnv, getAma } from '../../src/features/ama/store.js';
 import { amaHarness, eventId, T0, type AmaHarness, type Person } from './harness.js';
 
 const TG = 'telegram:-1001';
@@ -166,6 +168,41 @@ test('many asks of the same question at once from many workers end in one questi
   assert.equal(qs.length, 1, qs.map((q) => q.text).join(' | '));
   assert.equal(qs[0]!.asks.length, 24);
   assert.equal(qs[0]!.votes, 24);
+});
+
+test('intake takes no lock: asks from several connections at once merge where the same, and new questions get gapless numbers', async () => {
+  const r = await amaSchedule(h.deps, { title: 'Parallel', startsAt: T0, durationMinutes: 60, chats: ['telegram:-4005'] });
+  await amaStart(h.deps, r.id);
+  // Four connections, each with its own script and index caches: what four worker processes would be.
+  const conns = Array.from({ length: 4 }, () => h.deps.redis.duplicate());
+  try {
+    const envs = conns.map((redis) => amaEnv({ ...h.deps, redis }));
+    const ama = (await getAma(envs[0]!, r.id))!;
+    const distinct = ['How do I stake on the new chain?', 'What are the withdrawal fees now?', 'Is the mobile app getting a dark mode?', 'Which wallets support the token?', 'Will there be a bug bounty program?', 'Where can I read the audit report?'];
+    const same = ['When is the listing on the exchange?', 'when will it be listed on the exchange', 'When is the exchange listing?'];
+    const asks = [...distinct.map((t, i) => ({ t, i })), ...Array.from({ length: 18 }, (_, i) => ({ t: same[i % same.length]!, i: 100 + i }))];
+    const results = await Promise.all(
+      asks.map(({ t, i }) =>
+        ingestQuestion(envs[i % envs.length]!, ama, { platform: 'telegram', chat: 'telegram:-4005', user: `telegram:user:p${i}`, userName: `P${i}`, text: t, at: T0, via: 'ask', messageId: String(5000 + i), opId: `op-${i}` }),
+      ),
+    );
+    const qs = await amaQuestions(h.deps, r.id, { status: 'all', sort: 'number' });
+    assert.equal(qs.length, distinct.length + 1, qs.map((q) => q.text).join(' | '));
+    assert.deepEqual(qs.map((q) => q.n), Array.from({ length: qs.length }, (_, i) => i + 1), 'numbers without gaps');
+    const listing = qs.filter((q) => /list/i.test(q.text));
+    assert.equal(listing.length, 1);
+    assert.equal(listing[0]!.asks.length, 18);
+    assert.equal(listing[0]!.votes, 18);
+    assert.equal(results.filter((x) => !x.merged).length, distinct.length + 1);
+    // The same asks again (redeliveries, on other connections): nothing changes.
+    const again = await Promise.all(asks.map(({ t, i }) => ingestQuestion(envs[(i + 1) % envs.length]!, ama, { platform: 'telegram', chat: 'telegram:-4005', user: `telegram:user:p${i}`, userName: `P${i}`, text: t, at: T0, via: 'ask', messageId: String(5000 + i), opId: `op-${i}` })));
+    assert.ok(again.every((x) => x.repeat));
+    const after2 = await amaQuestions(h.deps, r.id, { status: 'all', sort: 'number' });
+    assert.equal(after2.length, qs.length);
+    assert.equal(after2.find((q) => /list/i.test(q.text))!.asks.length, 18);
+  } finally {
+    for (const c of conns) c.disconnect();
+  }
 });
 
 test('on X, a post that mentions the bot during a live AMA spanning X is a question, and its answer is a reply to that post', async () => {

@@ -1,6 +1,6 @@
 /** The one place the AMA talks to the duplicate-question index (src/features/questions): one index per AMA. */
 import { isQuestion } from '../questions/detect.js';
-import { DEFAULT_DUPLICATE_THRESHOLD, QuestionIndex } from '../questions/index.js';
+import { DEFAULT_DUPLICATE_THRESHOLD, QuestionIndex, type IndexAddParts } from '../questions/index.js';
 import type { AmaEnv } from './store.js';
 
 export { isQuestion };
@@ -8,6 +8,8 @@ export { isQuestion };
 /** The index operations intake needs, keyed by question number. */
 export interface AmaDupIndex {
   findDuplicate(text: string): Promise<{ n: number; score: number } | null>;
+  /** The duplicate (or null) and what the create script needs to index the question if it is new. */
+  lookupForAdd(text: string): Promise<{ dup: { n: number; score: number } | null; add: IndexAddParts }>;
   add(n: number, text: string): Promise<void>;
   /** Indexes many questions in one pipeline (bulk loads, the benchmark). */
   addMany(items: { n: number; text: string }[]): Promise<void>;
@@ -42,6 +44,10 @@ export function amaIndex(env: AmaEnv, amaId: string, threshold?: number): AmaDup
     async findDuplicate(text) {
       const hit = await idx.findDuplicate(text);
       return hit ? { n: Number(hit.id), score: hit.score } : null;
+    },
+    async lookupForAdd(text) {
+      const { best, add } = await idx.lookupForAdd(text);
+      return { dup: best ? { n: Number(best.id), score: best.score } : null, add };
     },
     async add(n, text) {
       await idx.add(String(n), text);

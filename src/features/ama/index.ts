@@ -13,7 +13,7 @@ import type { Feature } from '../../pipeline/handle-event.js';
 import type { Keys } from '../../redis/keys.js';
 import type { Logger } from 'pino';
 import { amaCommands } from './commands.js';
-import { amaMiddleware } from './intake.js';
+import { amaMiddleware, amaPrefetch } from './intake.js';
 import type { CloseOptions } from './lifecycle.js';
 import { startAmaScheduler as startScheduler, tickAmaScheduler, type AmaSchedulerHandle } from './scheduler.js';
 import { amaEnv, type AmaEnv } from './store.js';
@@ -46,7 +46,7 @@ export function createAmaFeature(deps: CoreDeps, opts: AmaFeatureOptions = {}): 
   const close: CloseOptions = opts.llmApiKey ? { llmApiKey: opts.llmApiKey } : {};
   const { commands, hostCheck } = amaCommands(env, close);
   return {
-    feature: { name: 'ama', middleware: amaMiddleware(env) },
+    feature: { name: 'ama', middleware: amaMiddleware(env), prefetch: amaPrefetch(env) },
     commands,
     hostCheck,
     env,

@@ -8,6 +8,7 @@
 import { UserError } from '../../core/errors.js';
 import type { ChatEvent } from '../../core/events.js';
 import { BOT_USERNAME } from '../../commands/parser.js';
+import { baseChat } from '../../core/ids.js';
 import type { EventContext } from '../../pipeline/context.js';
 import type { Middleware } from '../../pipeline/composer.js';
 import { answerQuestion, lateAskReply } from './answers.js';
@@ -94,11 +95,29 @@ function hasHashtag(text: string, tag: string): boolean {
   return tag.length > 0 && new RegExp(`#${escapeRe(tag)}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
 }
 
+/** Whether the step looks at this event at all. */
+function concerns(e: ChatEvent): boolean {
+  return e.source !== 'import' && !e.user.isBot;
+}
+
+/** What a chat message makes the step read first: the group's live AMA, and for a reply what the replied-to message was. */
+function messageLookups(env: AmaEnv, e: ChatEvent): string[] {
+  const group = baseChat(e.chat);
+  const lookups = [env.k.live(group)];
+  if (e.replyTo) lookups.push(env.deps.keys.k('sent', e.platform, group, e.replyTo), env.k.msg(e.platform, group, e.replyTo));
+  return lookups;
+}
+
+/** The keys the step reads for an event, for the pipeline to fetch with its first round trip. */
+export function amaPrefetch(env: AmaEnv): (e: ChatEvent) => string[] {
+  return (e) => (concerns(e) && e.kind === 'message' && e.text?.trim() ? messageLookups(env, e) : []);
+}
+
 /** The pipeline step. */
 export function amaMiddleware(env: AmaEnv): Middleware<EventContext> {
   return async (ctx, next) => {
     const e = ctx.event;
-    if (e.source !== 'import' && !ctx.stopped && !e.user.isBot) {
+    if (concerns(e) && !ctx.stopped) {
       try {
         if (e.kind === 'vote') await onVote(ctx, env);
         else if (e.kind === 'reaction') await onReaction(ctx, env);
@@ -143,11 +162,9 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
   const e = ctx.event;
   const text = raw.trim();
   if (!text) return;
-  const { redis, keys, config } = env.deps;
+  const { config } = env.deps;
   const group = ctx.group;
-  const lookups = [env.k.live(group)];
-  if (e.replyTo) lookups.push(keys.k('sent', e.platform, group, e.replyTo), env.k.msg(e.platform, group, e.replyTo));
-  const [liveId, sent, msg] = await redis.mget(...lookups);
+  const [liveId, sent, msg] = await ctx.mget(messageLookups(env, e));
 
   if (e.replyTo) {
     const ref = parseRef(sent);

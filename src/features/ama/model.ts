@@ -122,6 +122,10 @@ export class AmaKeys {
   q(id: string, n: number): string {
     return this.keys.k('ama', id, 'q', n);
   }
+  /** What every question key of an AMA starts with (`q()` is this plus the number; scripts build keys from it). */
+  qPrefix(id: string): string {
+    return `${this.keys.k('ama', id, 'q')}:`;
+  }
   /** List of asks (JSON) of a question. */
   asks(id: string, n: number): string {
     return this.keys.k('ama', id, 'q', n, 'asks');
@@ -162,7 +166,7 @@ export class AmaKeys {
   ev(id: string, eventId: string): string {
     return this.keys.k('ama', id, 'ev', eventId);
   }
-  /** Intake lock of an AMA (dedup lookup and insert are one step). */
+  /** Lock of an AMA for moderators' merges and splits. */
   lock(id: string): string {
     return this.keys.k('ama', id, 'lock');
   }

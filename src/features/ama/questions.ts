@@ -42,57 +42,61 @@ export function cleanQuestion(text: string): string {
   return t.length > MAX_QUESTION_CHARS ? `${t.slice(0, MAX_QUESTION_CHARS - 1)}…` : t;
 }
 
-/** Takes a question in: merges it into the same question when one exists, else opens a new one with the next number. */
+/** Looks and creates this many times when other workers keep adding to the same buckets; then creates unchecked. */
+const MAX_CREATE_ATTEMPTS = 12;
+
+/**
+ * Takes a question in: merges it into the same question when one exists, else opens a new one with the next number.
+ * No lock: a merge is one script, and a new question is created and indexed by one script that refuses when another
+ * worker added a possibly-same question to the buckets this lookup read (then it looks again). Questions that share
+ * no bucket cannot be duplicates, so they never wait for each other, in one process or across many.
+ */
 export async function ingestQuestion(env: AmaEnv, ama: Ama, input: AskInput, opts: { premoderation?: boolean; threshold?: number } = {}): Promise<IntakeResult> {
   const { redis } = env.deps;
+  const k = env.k;
   const text = cleanQuestion(input.text);
   if (text.length < 3) throw new UserError('ama.empty', 'That question is empty.');
-  const evKey = env.k.ev(ama.id, input.opId);
+  const evKey = k.ev(ama.id, input.opId);
   const { opId: _op, ...askFields } = input;
   const ask: Ask = { ...askFields, text };
   const askJson = JSON.stringify(ask);
-  const msgKey = ask.messageId ? env.k.msg(ask.platform, safeBase(ask.chat), ask.messageId) : env.k.msg(ask.platform, '-', '-');
+  const msgKey = ask.messageId ? k.msg(ask.platform, safeBase(ask.chat), ask.messageId) : k.msg(ask.platform, '-', '-');
   const index = amaIndex(env, ama.id, opts.threshold);
-  // The lock and the "already asked?" check travel together: one round trip.
-  const { release, peeked } = await lockAma(env, ama.id, evKey);
-  try {
-    if (peeked) return await repeatResult(env, ama, Number(peeked));
-    let dup = await index.findDuplicate(text);
-    // A candidate may have been merged into another question (follow it) or be stale (drop it, look again).
-    for (let tries = 0; dup && tries < 8; tries++) {
+  const status: QuestionStatus = opts.premoderation ?? ama.premoderation ? 'pending' : 'open';
+  for (let attempt = 1; ; attempt++) {
+    // The "already asked?" check and the bucket read go out together: one round trip.
+    const [peeked, found] = await Promise.all([redis.get(evKey), index.lookupForAdd(text)]);
+    if (peeked) return repeatResult(env, ama, Number(peeked));
+    let dup = found.dup;
+    let stale = false;
+    // A candidate may have been merged into another question (follow it) or be gone (drop it, look again).
+    for (let hops = 0; dup && hops < 8; hops++) {
       const res = (await env.scripts.run(
         'amaAddAsk',
-        [env.k.q(ama.id, dup.n), env.k.asks(ama.id, dup.n), env.k.sup(ama.id, dup.n), env.k.askers(ama.id, dup.n), env.k.rank(ama.id), evKey, msgKey, env.k.names(ama.id)],
+        [k.q(ama.id, dup.n), k.asks(ama.id, dup.n), k.sup(ama.id, dup.n), k.askers(ama.id, dup.n), k.rank(ama.id), evKey, msgKey, k.names(ama.id)],
         [askJson, ask.user, ama.startsAt, env.doublingMs, dup.n, EV_TTL_S, ask.messageId ? `${ama.id}:${dup.n}` : '', MSG_TTL_S, ask.userName, ask.at],
       )) as [number, number, string];
       if (res[0] === 1) return { n: dup.n, merged: true, status: res[2] as QuestionStatus, votes: res[1], repeat: false };
+      if (res[0] === -3) return repeatResult(env, ama, res[1]);
       if (res[0] === -2) {
         dup = { n: res[1], score: dup.score };
         continue;
       }
       await index.remove(dup.n);
-      dup = await index.findDuplicate(text);
+      stale = true;
+      break;
     }
-    const n = await redis.incr(env.k.qseq(ama.id));
-    const status: QuestionStatus = opts.premoderation ?? ama.premoderation ? 'pending' : 'open';
-    const tx = redis.multi();
-    tx.hset(env.k.q(ama.id, n), 'n', n, 'text', text, 'status', status, 'votes', 1, 'askCount', 1, 'createdAt', ask.at, 'lastAt', ask.at);
-    tx.rpush(env.k.asks(ama.id, n), askJson);
-    tx.sadd(env.k.askers(ama.id, n), ask.user).sadd(env.k.sup(ama.id, n), ask.user);
-    tx.hsetnx(env.k.names(ama.id), ask.user, ask.userName);
-    tx.zadd(env.k.qs(ama.id), n, String(n));
-    if (status === 'open') tx.zadd(env.k.rank(ama.id), rankOf(env, ama, 1, ask.at), String(n));
-    else tx.zadd(env.k.pending(ama.id), ask.at, String(n));
-    tx.set(evKey, String(n), 'EX', EV_TTL_S);
-    if (ask.messageId) tx.set(msgKey, `${ama.id}:${n}`, 'EX', MSG_TTL_S);
-    // Both in flight at once (one round trip); both land before the lock is released. A crash between them leaves either
-    // a stale index entry (dropped by the loop above) or an unindexed question (it only misses later merges).
-    const [, res] = await Promise.all([index.add(n, text), tx.exec()]);
-    const failed = res?.find(([err]) => err);
-    if (failed) throw failed[0];
-    return { n, merged: false, status, votes: 1, repeat: false };
-  } finally {
-    await release();
+    if (stale && attempt < MAX_CREATE_ATTEMPTS) continue;
+    const a = found.add;
+    const res = (await env.scripts.run(
+      'amaCreate',
+      [k.qseq(ama.id), k.qs(ama.id), k.rank(ama.id), k.pending(ama.id), k.names(ama.id), evKey, msgKey, a.seqKey, a.qKey, a.idKey, ...a.buckets],
+      [k.qPrefix(ama.id), text, status, askJson, ask.user, ask.userName, ask.at, ama.startsAt, env.doublingMs, EV_TTL_S, ask.messageId ? ama.id : '', MSG_TTL_S, attempt < MAX_CREATE_ATTEMPTS ? '1' : '0', a.payload, a.cap, a.seqBase, ...a.heads],
+    )) as [number, number];
+    if (res[0] === 1) return { n: res[1], merged: false, status, votes: 1, repeat: false };
+    if (res[0] === -3) return repeatResult(env, ama, res[1]);
+    // Another worker added to one of these buckets since the lookup: it may be this very question. Look again.
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 5)));
   }
 }
 

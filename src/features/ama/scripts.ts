@@ -5,6 +5,8 @@
  * hash tag, so the scripts stay valid on a Redis Cluster.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
+import { evalScript, queueScript } from '../../redis/scripts.js';
+import { INDEX_LUA } from '../questions/index.js';
 import { RANK_LUA } from './rank.js';
 
 // Shared helper: the rank score of question n from its hash (see rank.ts for the formula and why).
@@ -36,8 +38,10 @@ if st == 'open' then redis.call('ZADD', KEYS[5], score(KEYS[1], votes, tonumber(
 return {changed, votes}
 `;
 
-/** KEYS q, asks, sup, askers, rank, ev, msg, names; ARGV askJson, user, epoch, tau, n, evTtl, msgValue('' = none), msgTtl, userName, at -> {1, votes, status} / {-1} / {-2, into}. */
+/** KEYS q, asks, sup, askers, rank, ev, msg, names; ARGV askJson, user, epoch, tau, n, evTtl, msgValue('' = none), msgTtl, userName, at -> {1, votes, status} / {-1} gone / {-2, into} merged / {-3, n} this op already asked. */
 const ADD_ASK = `${SCORE_FN}
+local prior = redis.call('GET', KEYS[6])
+if prior then return {-3, tonumber(prior), ''} end
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {-1, 0, ''} end
 if st == 'merged' then return {-2, tonumber(redis.call('HGET', KEYS[1], 'mergedInto')), ''} end
@@ -53,6 +57,39 @@ if st == 'open' then redis.call('ZADD', KEYS[5], score(KEYS[1], votes, tonumber(
 redis.call('SET', KEYS[6], ARGV[5], 'EX', ARGV[6])
 if ARGV[7] ~= '' then redis.call('SET', KEYS[7], ARGV[7], 'EX', ARGV[8]) end
 return {1, votes, st}
+`;
+
+/**
+ * A new question, numbered and indexed for duplicate lookups in one step, so intake needs no lock: it refuses when a
+ * bucket the caller's lookup read has changed since (another worker added a question that may be the same), and the
+ * caller looks again. The question's own keys are built here from its number (all under the AMA's hash tag).
+ * KEYS qseq, qs, rank, pending, names, ev, msg, idxSeq, idxQ, idxId, bucket...;
+ * ARGV qPrefix, text, status, askJson, user, userName, at, epoch, tau, evTtl, msgAma ('' = none), msgTtl, check (1|0),
+ * payload, cap, seqBase, head... -> {1, n} created / {-1, 0} a bucket changed / {-3, n} this op already asked.
+ */
+const CREATE = `${SCORE_FN}
+${INDEX_LUA}
+local prior = redis.call('GET', KEYS[6])
+if prior then return {-3, tonumber(prior)} end
+local buckets = {unpack(KEYS, 11)}
+if ARGV[13] == '1' and not idx_unchanged(buckets, ARGV, 17) then return {-1, 0} end
+local n = redis.call('INCR', KEYS[1])
+local q = ARGV[1] .. n
+redis.call('HSET', q, 'n', n, 'text', ARGV[2], 'status', ARGV[3], 'votes', 1, 'askCount', 1, 'createdAt', ARGV[7], 'lastAt', ARGV[7])
+redis.call('RPUSH', q .. ':asks', ARGV[4])
+redis.call('SADD', q .. ':askers', ARGV[5])
+redis.call('SADD', q .. ':sup', ARGV[5])
+redis.call('HSETNX', KEYS[5], ARGV[5], ARGV[6])
+redis.call('ZADD', KEYS[2], n, n)
+if ARGV[3] == 'open' then
+  redis.call('ZADD', KEYS[3], score(q, 1, tonumber(ARGV[8]), tonumber(ARGV[9])), n)
+else
+  redis.call('ZADD', KEYS[4], ARGV[7], n)
+end
+redis.call('SET', KEYS[6], n, 'EX', ARGV[10])
+if ARGV[11] ~= '' then redis.call('SET', KEYS[7], ARGV[11] .. ':' .. n, 'EX', ARGV[12]) end
+idx_add(KEYS[8], KEYS[9], KEYS[10], buckets, tostring(n), ARGV[14], tonumber(ARGV[15]), tonumber(ARGV[16]))
+return {1, n}
 `;
 
 /** KEYS q, rank, answered, pending; ARGV text, at, by, n -> {1} answered, {2} same answer already, {3} other answer, {4} rejected, {-1} none, {-2, into}. */
@@ -211,16 +248,17 @@ return 0
 `;
 
 const DEFS = {
-  amaVote: { numberOfKeys: 6, lua: VOTE },
-  amaAddAsk: { numberOfKeys: 8, lua: ADD_ASK },
-  amaAnswer: { numberOfKeys: 4, lua: ANSWER },
-  amaSetStatus: { numberOfKeys: 3, lua: SET_STATUS },
-  amaMerge: { numberOfKeys: 13, lua: MERGE },
-  amaSplit: { numberOfKeys: 12, lua: SPLIT },
+  amaVote: { lua: VOTE },
+  amaAddAsk: { lua: ADD_ASK },
+  amaCreate: { lua: CREATE },
+  amaAnswer: { lua: ANSWER },
+  amaSetStatus: { lua: SET_STATUS },
+  amaMerge: { lua: MERGE },
+  amaSplit: { lua: SPLIT },
   amaTransition: { lua: TRANSITION },
-  amaClaim: { numberOfKeys: 1, lua: CLAIM },
-  amaFinish: { numberOfKeys: 2, lua: FINISH },
-  amaUnlock: { numberOfKeys: 1, lua: UNLOCK },
+  amaClaim: { lua: CLAIM },
+  amaFinish: { lua: FINISH },
+  amaUnlock: { lua: UNLOCK },
 } as const;
 
 type ScriptName = keyof typeof DEFS;
@@ -232,24 +270,10 @@ export interface AmaScripts {
   queue(tx: ChainableCommander, name: ScriptName, keys: string[], args: Arg[]): void;
 }
 
-/** Registers the scripts on a connection (EVALSHA with EVAL fallback, handled by ioredis) and returns typed callers. */
+/** Typed callers of the scripts on a connection: EVALSHA, loaded on first use (see src/redis/scripts.ts). */
 export function amaScripts(redis: Redis): AmaScripts {
-  const r = redis as unknown as Record<string, unknown>;
-  for (const [name, def] of Object.entries(DEFS)) {
-    if (typeof r[name] !== 'function') {
-      redis.defineCommand(name, 'numberOfKeys' in def ? { numberOfKeys: def.numberOfKeys, lua: def.lua } : { lua: def.lua });
-    }
-  }
-  const call = (target: unknown, name: ScriptName, keys: string[], args: Arg[]) => {
-    const fn = (target as Record<string, (...a: Arg[]) => unknown>)[name]!;
-    // Scripts without a fixed key count take it as the first argument.
-    const head: Arg[] = 'numberOfKeys' in DEFS[name] ? [] : [keys.length];
-    return fn.call(target, ...head, ...keys, ...args);
-  };
   return {
-    run: (name, keys, args) => call(redis, name, keys, args) as Promise<unknown>,
-    queue: (tx, name, keys, args) => {
-      call(tx, name, keys, args);
-    },
+    run: (name, keys, args) => evalScript(redis, DEFS[name].lua, keys, args),
+    queue: (tx, name, keys, args) => queueScript(tx, DEFS[name].lua, keys, args),
   };
 }

@@ -145,8 +145,11 @@ export async function questionsWithAsks(env: AmaEnv, amaId: string, ns: number[]
   return out;
 }
 
-/** Takes the AMA's intake lock (dedup lookup + insert must not interleave); `peek` is read in the same round trip. */
-export async function lockAma(env: AmaEnv, amaId: string, peek?: string, waitMs = 5000): Promise<{ release: () => Promise<void>; peeked: string | null }> {
+/**
+ * Takes an AMA's lock for the moderators' merges and splits (they must not interleave with each other; intake needs
+ * no lock, see questions.ts). Rare operations, so a short polling wait is fine.
+ */
+export async function lockAma(env: AmaEnv, amaId: string, waitMs = 5000): Promise<{ release: () => Promise<void> }> {
   const { redis } = env.deps;
   const key = env.k.lock(amaId);
   const token = randomBytes(8).toString('hex');
@@ -156,13 +159,11 @@ export async function lockAma(env: AmaEnv, amaId: string, peek?: string, waitMs 
   };
   let delay = 1;
   while (true) {
-    // Issued together on one connection: Redis runs them back to back, the caller waits one round trip.
-    const [got, peeked] = await Promise.all([redis.set(key, token, 'PX', 5000, 'NX'), peek ? redis.get(peek) : Promise.resolve(null)]);
-    if (got === 'OK') return { release, peeked };
+    if ((await redis.set(key, token, 'PX', 5000, 'NX')) === 'OK') return { release };
     if (Date.now() > deadline) {
       // A holder that died keeps the lock only for its 5 s TTL; waiting longer than that means overload, not a crash.
-      env.deps.log.warn({ ama: amaId }, 'AMA intake lock wait exceeded; proceeding without it');
-      return { release: async () => undefined, peeked };
+      env.deps.log.warn({ ama: amaId }, 'AMA lock wait exceeded; proceeding without it');
+      return { release: async () => undefined };
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 20);

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventContext } from '../../pipeline/context.js';
+import { evalScript } from '../../redis/scripts.js';
 import type { Feature } from '../../pipeline/handle-event.js';
 import { AUTOMATIC, audit, canEnforce, deleteMessage, labelOf, modLogLine, notice, restrict, tally } from './effects.js';
 import { matchFilters } from './filters.js';
@@ -71,23 +72,9 @@ if t >= 0 and t < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return t
 `;
 
-const shas = new Map<string, string>();
-
-/** EVALSHA of a script, loading it (EVAL) on a server that does not have it yet. */
-async function evalCached(redis: Redis, lua: string, keys: string[], args: string[]): Promise<unknown> {
-  let sha = shas.get(lua);
-  if (!sha) shas.set(lua, (sha = createHash('sha1').update(lua).digest('hex')));
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (!/NOSCRIPT/.test((err as Error).message)) throw err;
-    return redis.eval(lua, keys.length, ...keys, ...args);
-  }
-}
-
 /** Runs the hot-path script: [version, role, flood count now, flood count before, slow-mode ok (1/0), chats the text was pasted into]. */
 async function runHotPath(redis: Redis, keys: string[], args: string[]): Promise<[string | null, string | null, number, number, number, number]> {
-  const [ver, role, cur, prev, slow, paste] = (await evalCached(redis, HOT_PATH_LUA, keys, args)) as [string | null, string | null, number, number, number, number];
+  const [ver, role, cur, prev, slow, paste] = (await evalScript(redis, HOT_PATH_LUA, keys, args)) as [string | null, string | null, number, number, number, number];
   return [ver ?? null, role ?? null, Number(cur), Number(prev), Number(slow), Number(paste)];
 }
 
@@ -343,7 +330,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
         return;
       }
       // The raid goes on: keep quiet mode on while joins keep coming (never shortening a longer manual quiet).
-      await evalCached(redis, EXTEND_LUA, [mk.quiet(group)], [String(raid.quietMs)]);
+      await evalScript(redis, EXTEND_LUA, [mk.quiet(group)], [String(raid.quietMs)]);
       quiet = true;
     }
 

@@ -150,77 +150,72 @@ function toPrepared(q: string | PreparedQuestion): PreparedQuestion {
 /** Width of an encoded sequence number in a bucket string (base 36, zero-padded). */
 const SEQ_WIDTH = 9;
 
+/**
+ * The index's writes as Lua functions, so that a caller can index a question inside its own script, atomically with
+ * its other writes (the AMA creates a question and indexes it in one step: see src/features/ama/scripts.ts).
+ *   idx_unchanged(buckets, heads, from): every bucket still ends with the seq a lookup read (ARGV[from...]);
+ *   idx_add(kseq, kq, kid, buckets, id, payload, cap, seqBase): 1 when added, 0 if the id is already indexed.
+ */
+export const INDEX_LUA = `
+local IDX_W = ${SEQ_WIDTH}
+local function idx_unchanged(buckets, heads, from)
+  for i = 1, #buckets do
+    if redis.call('GETRANGE', buckets[i], -IDX_W, -1) ~= heads[from + i - 1] then return false end
+  end
+  return true
+end
+local function idx_add(kseq, kq, kid, buckets, id, payload, cap, seqBase)
+  if redis.call('HEXISTS', kid, id) == 1 then return 0 end
+  local n = redis.call('INCR', kseq)
+  if n == 1 then
+    -- A fresh (or cleared) index starts at a random base, so sequence numbers cached by other
+    -- processes before a clear() can never name a different question afterwards.
+    n = seqBase
+    redis.call('SET', kseq, n)
+  end
+  local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+  local s = ''
+  for _ = 1, IDX_W do
+    local r = n % 36
+    s = string.sub(digits, r + 1, r + 1) .. s
+    n = (n - r) / 36
+  end
+  redis.call('HSET', kq, s, id .. '\\31' .. payload)
+  redis.call('HSET', kid, id, s)
+  -- Buckets are strings of fixed-width seqs, newest last: APPEND is O(1), readers parse one bulk
+  -- string instead of one reply element per member. Trim lazily, back to cap entries once a bucket
+  -- doubles, so saturated buckets are rewritten once per cap adds rather than on every add.
+  local limit = 2 * cap * IDX_W
+  for i = 1, #buckets do
+    if redis.call('APPEND', buckets[i], s) > limit then
+      redis.call('SET', buckets[i], redis.call('GETRANGE', buckets[i], -limit / 2, -1))
+    end
+  end
+  return 1
+end
+`;
+
 // KEYS: seq, q, id, bucket...  ARGV: id, payload, cap, check, seqBase, expectedHead...
 // Returns 1 when added, 0 if the id is already indexed, -1 if a bucket changed since it was read.
-const ADD_LUA = `
-local W = ${SEQ_WIDTH}
-local nb = #KEYS - 3
-if ARGV[4] == '1' then
-  for i = 1, nb do
-    if redis.call('GETRANGE', KEYS[3 + i], -W, -1) ~= ARGV[5 + i] then return -1 end
-  end
-end
-if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 0 end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then
-  -- A fresh (or cleared) index starts at a random base, so sequence numbers cached by other
-  -- processes before a clear() can never name a different question afterwards.
-  n = tonumber(ARGV[5])
-  redis.call('SET', KEYS[1], n)
-end
-local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
-local s = ''
-for _ = 1, W do
-  local r = n % 36
-  s = string.sub(digits, r + 1, r + 1) .. s
-  n = (n - r) / 36
-end
-redis.call('HSET', KEYS[2], s, ARGV[1] .. '\\31' .. ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[1], s)
--- Buckets are strings of fixed-width seqs, newest last: APPEND is O(1), readers parse one bulk
--- string instead of one reply element per member. Trim lazily, back to cap entries once a bucket
--- doubles, so saturated buckets are rewritten once per cap adds rather than on every add.
-local limit = 2 * tonumber(ARGV[3]) * W
-for i = 1, nb do
-  if redis.call('APPEND', KEYS[3 + i], s) > limit then
-    redis.call('SET', KEYS[3 + i], redis.call('GETRANGE', KEYS[3 + i], -limit / 2, -1))
-  end
-end
-return 1
+const ADD_LUA = `${INDEX_LUA}
+local buckets = {unpack(KEYS, 4)}
+if ARGV[4] == '1' and not idx_unchanged(buckets, ARGV, 6) then return -1 end
+return idx_add(KEYS[1], KEYS[2], KEYS[3], buckets, ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5]))
 `;
 
 // Bulk form of ADD_LUA without the concurrency check, for addMany: one call adds a chunk of
 // questions, so per-command overhead (client encoding, script entry) is paid once per chunk.
 // KEYS: seq, q, id, bucket...  ARGV: cap, seqBase, then per question: id, payload, n, n indexes into KEYS.
 // Returns the number of questions added (ids already indexed are skipped).
-const ADD_MANY_LUA = `
-local W = ${SEQ_WIDTH}
-local limit = 2 * tonumber(ARGV[1]) * W
-local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+const ADD_MANY_LUA = `${INDEX_LUA}
+local cap, seqBase = tonumber(ARGV[1]), tonumber(ARGV[2])
 local added = 0
 local i = 3
 while i <= #ARGV do
-  local id, nb = ARGV[i], tonumber(ARGV[i + 2])
-  if redis.call('HEXISTS', KEYS[3], id) == 0 then
-    local n = redis.call('INCR', KEYS[1])
-    if n == 1 then
-      n = tonumber(ARGV[2])
-      redis.call('SET', KEYS[1], n)
-    end
-    local s = ''
-    for _ = 1, W do
-      local r = n % 36
-      s = string.sub(digits, r + 1, r + 1) .. s
-      n = (n - r) / 36
-    end
-    redis.call('HSET', KEYS[2], s, id .. '\\31' .. ARGV[i + 1])
-    redis.call('HSET', KEYS[3], id, s)
-    for j = 1, nb do
-      local k = KEYS[tonumber(ARGV[i + 2 + j])]
-      if redis.call('APPEND', k, s) > limit then redis.call('SET', k, redis.call('GETRANGE', k, -limit / 2, -1)) end
-    end
-    added = added + 1
-  end
+  local nb = tonumber(ARGV[i + 2])
+  local buckets = {}
+  for j = 1, nb do buckets[j] = KEYS[tonumber(ARGV[i + 2 + j])] end
+  added = added + idx_add(KEYS[1], KEYS[2], KEYS[3], buckets, ARGV[i], ARGV[i + 1], cap, seqBase)
   i = i + 3 + nb
 end
 return added
@@ -290,6 +285,19 @@ function sleep(ms: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The index
 // ---------------------------------------------------------------------------------------------
+
+/** What a caller's own script needs to index a new question with INDEX_LUA (keys, payload, the bucket heads a lookup saw). */
+export interface IndexAddParts {
+  seqKey: string;
+  qKey: string;
+  idKey: string;
+  buckets: string[];
+  /** The newest seq of each bucket when it was read ('' = empty): the add must refuse if one moved. */
+  heads: string[];
+  payload: string;
+  cap: number;
+  seqBase: number;
+}
 
 interface Lookup {
   best: DuplicateMatch | null;
@@ -398,6 +406,17 @@ export class QuestionIndex {
   /** The most similar indexed question at or above the threshold, or null. */
   async findDuplicate(text: string | PreparedQuestion): Promise<DuplicateMatch | null> {
     return (await this.lookup(toPrepared(text))).best;
+  }
+
+  /**
+   * The duplicate of `text` (or null), and what indexing it needs if it is new: for a caller that creates its own
+   * record and indexes it in one script (INDEX_LUA), refusing when another worker added to the same buckets meanwhile.
+   */
+  async lookupForAdd(text: string | PreparedQuestion): Promise<{ best: DuplicateMatch | null; add: IndexAddParts }> {
+    const p = toPrepared(text);
+    const { best, keys, heads } = await this.lookup(p);
+    const seqBase = 1 + Math.floor(Math.random() * 2 ** 45);
+    return { best, add: { seqKey: this.kSeq, qKey: this.kQ, idKey: this.kId, buckets: keys, heads, payload: payloadOf(p), cap: this.cap, seqBase } };
   }
 
   /** Indexes a question under `id` (one Lua call); an id already indexed is left as it is. */
