@@ -27,7 +27,10 @@ const overrides: Partial<Config> = {
 const config = ConfigSchema.parse(overrides);
 const outbound = new OutboundQueue({ url, keys });
 const deps: CoreDeps = { redis, keys, config, outbound, log: quietLogger(), now: Date.now };
-await setupFeatures({ redis, prefix, keys }, deps);
+// Setup on a connection of its own: the queues it obliterates would define BullMQ's scripts on the measured one.
+const setupRedis = new Redis(url, { maxRetriesPerRequest: null });
+await setupFeatures({ redis: setupRedis, prefix, keys }, { ...deps, redis: setupRedis });
+setupRedis.disconnect();
 const core = buildCore(deps);
 const events = chatWorkload(loadChatLines(Math.max(n, 50_000)), n, { chats: 20, firstMessageId: 100 });
 

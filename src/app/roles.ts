@@ -8,6 +8,7 @@ import { startOutboundRunner } from '../queue/outbound.js';
 import { buildCore, type Core } from './core.js';
 import type { Runtime } from './runtime.js';
 import { Queue } from 'bullmq';
+import { createRedis } from '../redis/connect.js';
 import { startDigestScheduler } from '../features/history/scheduled.js';
 import { startAmaScheduler } from '../features/ama/index.js';
 
@@ -71,7 +72,10 @@ export async function runRoles(
     closers.push(amas.close);
   }
   if (opts.http && roles.has('http')) {
-    const queues = allQueues().map((q) => ({ display: q.display, queue: new Queue(q.name, { connection: rt.redis, prefix: keys.prefix }) }));
+    // A connection of their own: BullMQ defines its ~50 scripts on the connection it gets, and ioredis copies those
+    // onto every auto-pipeline flush of it — the core's state connection must not pay that per message.
+    const queueConn = createRedis(url, { name: 'townhall-http-queues' });
+    const queues = allQueues().map((q) => ({ display: q.display, queue: new Queue(q.name, { connection: queueConn, prefix: keys.prefix }) }));
     metrics.watchQueues(queues);
     const server = await buildServer({
       deps: rt.deps,
@@ -89,6 +93,7 @@ export async function runRoles(
     closers.push(async () => {
       await server.close();
       await Promise.all(queues.map((q) => q.queue.close()));
+      queueConn.disconnect();
     });
     log.info({ url: running.httpUrl }, 'http server listening');
   }

@@ -8,6 +8,7 @@ import { baseChat, parseUserKey } from '../core/ids.js';
 import type { OutboundQueue } from '../queue/outbound.js';
 import type { Keys } from '../redis/keys.js';
 import type { ParsedCommand } from '../commands/parser.js';
+import { mgetCoalesced } from '../redis/scripts.js';
 import { WriteBatch } from './writes.js';
 
 /** Counters the core reports to /metrics; all optional so tests can leave them out. */
@@ -70,7 +71,7 @@ export class EventContext {
   /** Reads string keys: from what the pipeline prefetched when it has them all, else in one MGET. */
   async mget(keys: string[]): Promise<(string | null)[]> {
     if (keys.every((k) => this.prefetched.has(k))) return keys.map((k) => this.prefetched.get(k) ?? null);
-    return this.deps.redis.mget(keys);
+    return mgetCoalesced(this.deps.redis, keys);
   }
 
   /** Computes a value about this event once, however many steps ask (e.g. whether its text is a question). */

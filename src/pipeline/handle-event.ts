@@ -1,6 +1,7 @@
 /** The core's one entry point: `handleEvent(event)`, run by the inbound worker for every ChatEvent. */
 import type { ChatEvent } from '../core/events.js';
 import { HandlerError } from '../core/errors.js';
+import { mgetCoalesced } from '../redis/scripts.js';
 import { compose, type Middleware } from './composer.js';
 import { EventContext, type CoreDeps } from './context.js';
 
@@ -44,7 +45,7 @@ export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEv
     const seenKey = keys.k('seen', event.id);
     const wanted = [seenKey];
     for (const p of prefetchers) for (const key of p(event)) wanted.push(key);
-    const values = await redis.mget(wanted);
+    const values = await mgetCoalesced(redis, wanted);
     if (values[0] !== null) return; // already handled: a redelivery or a second enqueue
     const ctx = new EventContext(event, deps);
     for (let i = 1; i < wanted.length; i++) ctx.prefetched.set(wanted[i]!, values[i] ?? null);

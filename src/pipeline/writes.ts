@@ -6,8 +6,8 @@
  * A batch that uses anything the script cannot replay (a custom script command, an object argument) goes through
  * a real MULTI, so the semantics never change.
  */
-import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { evalCoalesced } from '../redis/scripts.js';
 
 /** One recorded call: the command name and its arguments as given. */
 type Call = [name: string, args: unknown[]];
@@ -29,7 +29,6 @@ for c = 1, tonumber(ARGV[2]) do
 end
 return errs`;
 
-const APPLY_SHA = createHash('sha1').update(APPLY_LUA).digest('hex');
 // Commands that never belong in a replayed batch (scripts, transactions, blocking or connection state).
 const NOT_REPLAYED = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'multi', 'exec', 'discard', 'watch', 'unwatch', 'select', 'subscribe', 'psubscribe', 'monitor', 'script', 'function']);
 // Lua's unpack() has a stack limit; a command with more arguments than this goes through MULTI.
@@ -89,14 +88,8 @@ export class WriteBatch {
       await this.commitMulti();
       return 'applied';
     }
-    let res: string[] | string;
-    try {
-      res = (await this.redis.evalsha(APPLY_SHA, 1, routeKey, ...argv)) as string[] | string;
-    } catch (err) {
-      if (!/NOSCRIPT/.test((err as Error).message)) throw err;
-      // EVAL also caches the script (a restarted Redis has forgotten it), so the next EVALSHA finds it again.
-      res = (await this.redis.eval(APPLY_LUA, 1, routeKey, ...argv)) as string[] | string;
-    }
+    // Folded with the other events' commits of this turn into one EVALSHA (src/redis/scripts.ts).
+    const res = (await evalCoalesced(this.redis, APPLY_LUA, [routeKey], argv)) as string[] | string;
     if (res === 'DUP') return 'duplicate';
     if (res.length) throw new Error(`state write failed: ${res[0]}`);
     return 'applied';

@@ -37,3 +37,127 @@ export async function evalScript(redis: Redis, lua: string, keys: readonly strin
 export function queueScript(tx: ChainableCommander, lua: string, keys: readonly string[], args: readonly ScriptArg[]): void {
   tx.eval(lua, keys.length, ...keys, ...args);
 }
+
+/**
+ * Coalescing: the core runs dozens of events at once, and each makes the same few calls (the first read, the
+ * moderation counters, the commit). Each Redis command costs the client ~25 µs of CPU whatever its size (a Command,
+ * a promise, encoding, a reply to decode — measured in bench/handler.ts), so calls made in the same turn of the
+ * event loop are sent as ONE command: an MGET of all their keys, or one EVALSHA of a wrapper that runs the script
+ * once per call. Each caller still gets its own result or its own error; a call runs exactly as it would alone
+ * (one script run per call, back to back, nothing between them), and Redis still sees it atomically.
+ */
+
+/** Most calls folded into one command: bounds how long one script holds Redis. */
+const MAX_BATCH = 64;
+
+interface PendingCall<T> {
+  keys: readonly string[];
+  args: readonly ScriptArg[];
+  resolve: (v: T) => void;
+  reject: (err: unknown) => void;
+}
+
+const wrapped = new Map<string, string>();
+
+/**
+ * The script as a function run once per call: ARGV = [n, (nkeys, nargs) × n, args...], KEYS = every call's keys
+ * in order; returns per call {1, result} or {0, error message} (an error in one call does not stop the others).
+ */
+export function batchLua(lua: string): string {
+  let w = wrapped.get(lua);
+  if (!w) {
+    w = `local function one(KEYS, ARGV)
+${lua}
+end
+local n = tonumber(ARGV[1])
+local out = {}
+local kp, ap = 1, 2 + 2 * n
+for i = 1, n do
+  local nk, na = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local ok, r = pcall(one, {unpack(KEYS, kp, kp + nk - 1)}, {unpack(ARGV, ap, ap + na - 1)})
+  kp, ap = kp + nk, ap + na
+  if ok then out[i] = {1, r} else out[i] = {0, type(r) == 'table' and r.err or tostring(r)} end
+end
+return out`;
+    wrapped.set(lua, w);
+  }
+  return w;
+}
+
+const scriptQueues = new WeakMap<Redis, Map<string, PendingCall<unknown>[]>>();
+
+/** Runs a script like `evalScript`, folded with the other calls of the same script in this turn into one EVALSHA. */
+export function evalCoalesced(redis: Redis, lua: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  let byScript = scriptQueues.get(redis);
+  if (!byScript) scriptQueues.set(redis, (byScript = new Map()));
+  let queue = byScript.get(lua);
+  if (!queue) {
+    byScript.set(lua, (queue = []));
+    const q = queue;
+    setImmediate(() => {
+      byScript.delete(lua);
+      for (let i = 0; i < q.length; i += MAX_BATCH) void flushScript(redis, lua, q.slice(i, i + MAX_BATCH));
+    });
+  }
+  return new Promise((resolve, reject) => queue.push({ keys, args, resolve, reject }));
+}
+
+async function flushScript(redis: Redis, lua: string, calls: PendingCall<unknown>[]): Promise<void> {
+  if (calls.length === 1) {
+    const c = calls[0]!;
+    return evalScript(redis, lua, c.keys, c.args).then(c.resolve, c.reject);
+  }
+  const keys: string[] = [];
+  const head: ScriptArg[] = [calls.length];
+  const args: ScriptArg[] = [];
+  for (const c of calls) {
+    head.push(c.keys.length, c.args.length);
+    for (const k of c.keys) keys.push(k);
+    for (const a of c.args) args.push(a);
+  }
+  let res: [number, unknown][];
+  try {
+    res = (await evalScript(redis, batchLua(lua), keys, [...head, ...args])) as [number, unknown][];
+  } catch (err) {
+    for (const c of calls) c.reject(err);
+    return;
+  }
+  calls.forEach((c, i) => {
+    const [ok, value] = res[i] ?? [0, 'no reply'];
+    if (ok === 1 && !(value instanceof Error)) c.resolve(value ?? null);
+    else c.reject(value instanceof Error ? value : new Error(String(value)));
+  });
+}
+
+const mgetQueues = new WeakMap<Redis, PendingCall<(string | null)[]>[]>();
+
+/** MGET, folded with the other `mgetCoalesced` calls of this turn into one MGET. */
+export function mgetCoalesced(redis: Redis, keys: readonly string[]): Promise<(string | null)[]> {
+  let queue = mgetQueues.get(redis);
+  if (!queue) {
+    mgetQueues.set(redis, (queue = []));
+    const q = queue;
+    setImmediate(() => {
+      mgetQueues.delete(redis);
+      for (let i = 0; i < q.length; i += MAX_BATCH) void flushMget(redis, q.slice(i, i + MAX_BATCH));
+    });
+  }
+  return new Promise((resolve, reject) => queue.push({ keys, args: [], resolve, reject }));
+}
+
+async function flushMget(redis: Redis, calls: PendingCall<(string | null)[]>[]): Promise<void> {
+  const all: string[] = [];
+  for (const c of calls) for (const k of c.keys) all.push(k);
+  let values: (string | null)[];
+  try {
+    values = await redis.mget(all);
+  } catch (err) {
+    for (const c of calls) c.reject(err);
+    return;
+  }
+  let at = 0;
+  for (const c of calls) {
+    c.resolve(values.slice(at, at + c.keys.length));
+    at += c.keys.length;
+  }
+}

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventContext } from '../../pipeline/context.js';
-import { evalScript } from '../../redis/scripts.js';
+import { evalCoalesced, evalScript } from '../../redis/scripts.js';
 import type { Feature } from '../../pipeline/handle-event.js';
 import { AUTOMATIC, audit, canEnforce, deleteMessage, labelOf, modLogLine, notice, restrict, tally } from './effects.js';
 import { matchFilters } from './filters.js';
@@ -74,7 +74,7 @@ return t
 
 /** Runs the hot-path script: [version, role, flood count now, flood count before, slow-mode ok (1/0), chats the text was pasted into]. */
 async function runHotPath(redis: Redis, keys: string[], args: string[]): Promise<[string | null, string | null, number, number, number, number]> {
-  const [ver, role, cur, prev, slow, paste] = (await evalScript(redis, HOT_PATH_LUA, keys, args)) as [string | null, string | null, number, number, number, number];
+  const [ver, role, cur, prev, slow, paste] = (await evalCoalesced(redis, HOT_PATH_LUA, keys, args)) as [string | null, string | null, number, number, number, number];
   return [ver ?? null, role ?? null, Number(cur), Number(prev), Number(slow), Number(paste)];
 }
 
