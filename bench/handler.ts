@@ -17,7 +17,7 @@ import { setupFeatures } from './run.js';
 
 const n = Number(process.argv[2] ?? 20_000);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `{townhall-hbench-${randomUUID().slice(0, 8)}}`;
+const prefix = `{th-${randomUUID().slice(0, 6)}}`; // as long as production's `{townhall}`
 const keys = new Keys(prefix);
 const redis = new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: true });
 const overrides: Partial<Config> = {

@@ -100,15 +100,23 @@ async function drained(q: Queue, timeoutMs = 30 * 60_000): Promise<void> {
   }
 }
 
-async function publishAll(inbound: InboundQueue, events: ChatEventInput[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 1000) await inbound.publish(events.slice(i, i + 1000));
+/**
+ * Enqueues as the adapters do (`publish`: what arrives together travels as one job of up to 50 events), or, with
+ * `oneJobPerMessage`, one job per message — how the no-op baseline is fed, and the pipeline too for comparison.
+ */
+async function publishAll(inbound: InboundQueue, events: ChatEventInput[], oneJobPerMessage = false): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    const part = events.slice(i, i + 1000);
+    if (oneJobPerMessage) await inbound.publishRaw(part.map((e) => ({ id: e.id, data: e })));
+    else await inbound.publish(part);
+  }
 }
 
 /**
  * Pre-loads `events` into a paused queue, starts `procs` worker processes, resumes, and times the drain from resume
  * to the last completion any worker saw.
  */
-async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; prefix: string; events: ChatEventInput[]; profile?: boolean }): Promise<{ perS: number; seconds: number; reports: WorkerReport[]; cpu: { workerUsPerMsg: number; redisUsPerMsg: number } }> {
+async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; prefix: string; events: ChatEventInput[]; profile?: boolean; oneJobPerMessage?: boolean }): Promise<{ perS: number; seconds: number; reports: WorkerReport[]; cpu: { workerUsPerMsg: number; redisUsPerMsg: number } }> {
   const keys = new Keys(o.prefix);
   const inbound = new InboundQueue({ url: b.url, keys });
   let workers: BenchWorker[] = [];
@@ -117,7 +125,7 @@ async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; pre
     workers = await Promise.all(
       Array.from({ length: o.procs }, () => forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: false }, o.profile ? b.profDir : undefined)),
     );
-    await publishAll(inbound, o.events);
+    await publishAll(inbound, o.events, o.mode === 'noop' || o.oneJobPerMessage);
     const t0 = Date.now();
     const redisCpu0 = await redisCpuUs(b.redis);
     await inbound.queue.resume();
@@ -151,7 +159,10 @@ async function latencyRun(b: Bench, o: { mode: 'core' | 'noop'; prefix: string; 
       const due = Math.min(events.length, Math.floor(((Date.now() - started) / 1000) * o.rate));
       if (due > sent) {
         const at = Date.now();
-        await inbound.publish(events.slice(sent, due).map((e) => ({ ...e, at })));
+        const batch = events.slice(sent, due).map((e) => ({ ...e, at }));
+        // The no-op worker gets one job per message (it is the BullMQ baseline); the core gets what adapters send.
+        if (o.mode === 'noop') await inbound.publishRaw(batch.map((e) => ({ id: e.id, data: e })));
+        else await inbound.publish(batch);
         sent = due;
       }
       await sleep(5);
@@ -314,7 +325,8 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       spawned = found.spawned;
     }
   }
-  const prefix = `{townhall-bench-${randomUUID().slice(0, 8)}}`;
+  // As long as production's `{townhall}`: key names are much of the bytes sent per message, so a longer prefix would cost more than production pays.
+  const prefix = `{tb-${randomUUID().slice(0, 6)}}`;
   const keys = new Keys(prefix);
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   // History capped so that the first ingest fills every chat exactly: later runs show memory stays flat.
@@ -394,6 +406,12 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
         ingest_worker: Math.round(ing.cpu.workerUsPerMsg),
         ingest_redis: Math.round(ing.cpu.redisUsPerMsg),
       };
+      // The same pipeline fed one job per message, as the baseline is: what batching the queue's jobs is worth.
+      const single = await drainRun(b, { mode: 'core', procs: 1, prefix, events: workload(n), oneJobPerMessage: true });
+      await obliterateOutbound(b);
+      result.ingest_one_job_per_message_msgs_per_s = Math.round(single.perS);
+      result.ratio_one_job_per_message = Number((single.perS / base.perS).toFixed(3));
+      say(`            one job per message          ${fmtRate(single.perS)} msgs/s   (${single.seconds.toFixed(1)} s; CPU per message: worker ${Math.round(single.cpu.workerUsPerMsg)} µs, Redis ${Math.round(single.cpu.redisUsPerMsg)} µs)   ratio ${(result.ratio_one_job_per_message as number).toFixed(2)}`);
       // What the ratio would be if each run had a core to itself: no-op CPU per job over pipeline CPU per message.
       result.cpu_ratio = Number((base.cpu.workerUsPerMsg / ing.cpu.workerUsPerMsg).toFixed(3));
 

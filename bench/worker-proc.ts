@@ -67,14 +67,13 @@ if (spec.mode === 'noop') {
 } else {
   const rt = await openRuntime({ spawn: 'never', log: quietLogger(), prefix: spec.prefix, overrides: spec.overrides });
   const core = buildCore(rt.deps);
-  const handle = spec.latency
-    ? async (e: Parameters<typeof core.handleEvent>[0]) => {
-        await core.handleEvent(e);
-        lat.push(Date.now() - e.at);
-      }
-    : core.handleEvent;
+  // Counted per event, not per job: a job may carry a batch of events.
+  const handle = async (e: Parameters<typeof core.handleEvent>[0]) => {
+    await core.handleEvent(e);
+    if (spec.latency) lat.push(Date.now() - e.at);
+    done();
+  };
   const w = startInboundWorker({ url: rt.url, keys: rt.keys, handle, log: rt.log, concurrency: spec.concurrency });
-  w.worker.on('completed', done);
   w.worker.on('failed', () => failed++);
   close = async () => {
     await w.close();

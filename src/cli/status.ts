@@ -1,7 +1,8 @@
 /** `townhall status`: queue depths, handled count, dead letters. */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { allQueues } from '../queue/names.js';
+import { inboundBacklog } from '../queue/inbound.js';
+import { allQueues, INBOUND_QUEUE } from '../queue/names.js';
 import { DeadLetterStore } from '../queue/dead-letter.js';
 import type { Keys } from '../redis/keys.js';
 
@@ -13,11 +14,14 @@ export interface StatusReport {
   deferred: Record<string, number>;
   recentDeadLetters: { source: string; reason: string; at: string }[];
   budgets?: Record<string, unknown>;
+  /** Messages waiting in the inbound queue (a job may carry a batch of them; see `inboundBacklog`). */
+  inboundBacklogMessages?: number;
 }
 
 /** Reads the status of every queue and counter under the prefix. */
 export async function readStatus(redis: Redis, keys: Keys): Promise<StatusReport> {
   const queues: StatusReport['queues'] = {};
+  let backlog = 0;
   for (const { display, name } of allQueues()) {
     const q = new Queue(name, { connection: redis, prefix: keys.prefix });
     const c = await q.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
@@ -29,6 +33,7 @@ export async function readStatus(redis: Redis, keys: Keys): Promise<StatusReport
       delayed: c.delayed ?? 0,
       prioritized: c.prioritized ?? 0,
     };
+    if (name === INBOUND_QUEUE) backlog = (await inboundBacklog(q)).messages;
     await q.close();
   }
   const dl = new DeadLetterStore(redis, keys);
@@ -43,6 +48,7 @@ export async function readStatus(redis: Redis, keys: Keys): Promise<StatusReport
     queues,
     handled: Number(handled ?? 0),
     deadLetter,
+    inboundBacklogMessages: backlog,
     deferred: Object.fromEntries(Object.entries(deferred).map(([k, v]) => [k, Number(v)])),
     recentDeadLetters: latest.map((d) => ({ source: d.source, reason: d.reason, at: new Date(d.at).toISOString() })),
   };
@@ -65,7 +71,7 @@ export function formatStatus(s: StatusReport): string {
     `${'queue'.padEnd(18)} ${'waiting'.padStart(8)} ${'active'.padStart(7)} ${'delayed'.padStart(8)} ${'failed'.padStart(7)}`,
     ...rows,
     '',
-    `handled: ${s.handled}   dead letters: ${s.deadLetter}`,
+    `handled: ${s.handled}   dead letters: ${s.deadLetter}   inbound backlog: ~${s.inboundBacklogMessages ?? 0} messages (jobs carry batches)`,
     ...s.recentDeadLetters.map((d) => `  ${d.at} ${d.source}: ${d.reason}`),
   ].join('\n');
 }

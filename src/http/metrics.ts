@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { CoreMetrics } from '../pipeline/context.js';
+import { inboundBacklog } from '../queue/inbound.js';
 
 /** The metrics of one process. */
 export class TownhallMetrics implements CoreMetrics {
@@ -24,6 +25,7 @@ export class TownhallMetrics implements CoreMetrics {
   constructor(opts: { defaults?: boolean } = {}) {
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'townhall_' });
     const watched = () => this.watched;
+    const backlog = new Gauge({ name: 'townhall_inbound_backlog_messages', help: 'Messages waiting in the inbound queue (estimated from its jobs)', registers: [this.registry] });
     this.queueDepth = new Gauge({
       name: 'townhall_queue_depth',
       help: 'Jobs per queue and state, read at scrape time',
@@ -34,6 +36,8 @@ export class TownhallMetrics implements CoreMetrics {
           watched().map(async ({ display, queue }) => {
             const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
             for (const [state, n] of Object.entries(c)) this.set({ queue: display, state }, n);
+            // Inbound jobs may carry batches: the backlog in messages is what load shedding compares.
+            if (display === 'inbound') backlog.set((await inboundBacklog(queue)).messages);
           }),
         );
       },

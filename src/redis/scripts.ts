@@ -58,10 +58,13 @@ interface PendingCall<T> {
 }
 
 const wrapped = new Map<string, string>();
+const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i;
 
 /**
- * The script as a function run once per call: ARGV = [n, (nkeys, nargs) × n, args...], KEYS = every call's keys
- * in order; returns per call {1, result} or {0, error message} (an error in one call does not stop the others).
+ * The script as a function run once per call: ARGV[i] = the i-th call as JSON `[keys, args]` (one argument per call:
+ * ioredis's work per argument, not per byte, is what a batch of thousands of arguments costs the client); KEYS[1]
+ * names the slot (every key shares the hash tag). Returns per call {1, result} or {0, error message}: an error in
+ * one call does not stop the others.
  */
 export function batchLua(lua: string): string {
   let w = wrapped.get(lua);
@@ -69,13 +72,13 @@ export function batchLua(lua: string): string {
     w = `local function one(KEYS, ARGV)
 ${lua}
 end
-local n = tonumber(ARGV[1])
 local out = {}
-local kp, ap = 1, 2 + 2 * n
-for i = 1, n do
-  local nk, na = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-  local ok, r = pcall(one, {unpack(KEYS, kp, kp + nk - 1)}, {unpack(ARGV, ap, ap + na - 1)})
-  kp, ap = kp + nk, ap + na
+local function run(packed)
+  local call = cjson.decode(packed)
+  return one(call[1], call[2])
+end
+for i = 1, #ARGV do
+  local ok, r = pcall(run, ARGV[i])
   if ok then out[i] = {1, r} else out[i] = {0, type(r) == 'table' and r.err or tostring(r)} end
 end
 return out`;
@@ -107,22 +110,27 @@ async function flushScript(redis: Redis, lua: string, calls: PendingCall<unknown
     const c = calls[0]!;
     return evalScript(redis, lua, c.keys, c.args).then(c.resolve, c.reject);
   }
-  const keys: string[] = [];
-  const head: ScriptArg[] = [calls.length];
-  const args: ScriptArg[] = [];
+  // Arguments go as JSON (cjson in Redis). Sent on their own instead: a call with a binary argument, and one whose
+  // JSON escapes a lone surrogate (user text can hold one; cjson refuses it, EVALSHA takes it as bytes).
+  const packable: PendingCall<unknown>[] = [];
+  const packed: string[] = [];
   for (const c of calls) {
-    head.push(c.keys.length, c.args.length);
-    for (const k of c.keys) keys.push(k);
-    for (const a of c.args) args.push(a);
+    const json = c.args.every((a) => typeof a !== 'object') ? JSON.stringify([c.keys, c.args.map(String)]) : undefined;
+    if (json === undefined || LONE_SURROGATE_ESCAPE.test(json)) void evalScript(redis, lua, c.keys, c.args).then(c.resolve, c.reject);
+    else {
+      packable.push(c);
+      packed.push(json);
+    }
   }
+  if (!packable.length) return;
   let res: [number, unknown][];
   try {
-    res = (await evalScript(redis, batchLua(lua), keys, [...head, ...args])) as [number, unknown][];
+    res = (await evalScript(redis, batchLua(lua), [packable[0]!.keys[0] ?? ''], packed)) as [number, unknown][];
   } catch (err) {
-    for (const c of calls) c.reject(err);
+    for (const c of packable) c.reject(err);
     return;
   }
-  calls.forEach((c, i) => {
+  packable.forEach((c, i) => {
     const [ok, value] = res[i] ?? [0, 'no reply'];
     if (ok === 1 && !(value instanceof Error)) c.resolve(value ?? null);
     else c.reject(value instanceof Error ? value : new Error(String(value)));

@@ -43,7 +43,8 @@ const handled = () => core.redis.get(core.keys.k('stats', 'handled')).then(Numbe
 async function killMidway(events: ChatEventInput[], killAfter: number): Promise<void> {
   const child = await startChild();
   const before0 = await handled();
-  await core.inbound.publish(events);
+  // One job per event (as a chat's messages arrive one by one): a single batch job would be handled all at once.
+  for (const e of events) await core.inbound.publish([e]);
   await waitFor(async () => (await handled()) >= before0 + killAfter, `${killAfter} events handled by the child`, 20_000, 5);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));

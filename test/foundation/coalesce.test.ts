@@ -82,3 +82,13 @@ test('commits of many events made together are one script call, and a duplicate 
   assert.equal(await redis.get('handled'), '7');
   assert.deepEqual((await redis.lrange('events', 0, -1)).sort(), ['ev0', 'ev1', 'ev2', 'ev4', 'ev5', 'ev6', 'ev7']);
 });
+
+test('a call whose text holds a lone surrogate (hostile user text) still runs, beside the packed ones', async () => {
+  const SET = `return redis.call('SET', KEYS[1], ARGV[1])`;
+  const odd = `name \ud800 end`;
+  const out = await Promise.all([evalCoalesced(redis, SET, ['s:1'], ['plain']), evalCoalesced(redis, SET, ['s:2'], [odd]), evalCoalesced(redis, SET, ['s:3'], ['ünïcode ✓'])]);
+  assert.deepEqual(out, ['OK', 'OK', 'OK']);
+  assert.equal(await redis.get('s:1'), 'plain');
+  assert.equal(await redis.get('s:3'), 'ünïcode ✓');
+  assert.ok((await redis.getBuffer('s:2'))!.length > 0);
+});

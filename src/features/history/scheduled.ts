@@ -3,6 +3,7 @@ import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { durationMs } from '../../config/load.js';
 import { platformOf } from '../../core/ids.js';
 import type { CoreDeps } from '../../pipeline/context.js';
+import { inboundBacklog } from '../../queue/inbound.js';
 import { INBOUND_QUEUE } from '../../queue/names.js';
 import { createRedis } from '../../redis/connect.js';
 import { chatDigest, renderForChat } from './service.js';
@@ -13,10 +14,9 @@ export const DIGEST_QUEUE = 'digests';
 /** How long a deferred digest waits before it looks at the backlog again. */
 export const DEFER_MS = 60_000;
 
-/** True when the inbound backlog is past the configured depth: non-essential work should wait. */
+/** True when the inbound backlog (messages waiting) is past the configured depth: non-essential work should wait. */
 export async function overloaded(deps: CoreDeps, inbound: Queue): Promise<boolean> {
-  const c = await inbound.getJobCounts('waiting', 'prioritized');
-  return (c.waiting ?? 0) + (c.prioritized ?? 0) > deps.config.core.shedBacklog;
+  return (await inboundBacklog(inbound)).messages > deps.config.core.shedBacklog;
 }
 
 /** Registers the configured schedules and runs their worker; one schedule per chat however many processes run this. */

@@ -315,7 +315,8 @@ export function isQuestion(text: string): boolean {
     if (turkishSentence(all.words, lower) || vietnameseSentence(all.words, lower)) return true;
     let prev: string[] | null = null;
     for (const [ci, clause] of clauses.entries()) {
-      const { words, orig } = clauseWords(clause);
+      // A sentence without commas is its own only clause: its words are already split (pure function, same result).
+      const { words, orig } = clause === sentence ? all : clauseWords(clause);
       const isLast = ci === clauses.length - 1;
       if (englishClause(words, orig, isLast, ci)) return true;
       if (spanishClause(words, clauses.length === 1)) return true;
