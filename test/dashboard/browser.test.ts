@@ -209,7 +209,8 @@ test('an AMA scheduled from the form appears in the AMA picker', async () => {
   await page.getByLabel(`telegram:${TG_CHAT}`).check();
   await page.getByRole('button', { name: 'Schedule', exact: true }).click();
   await page.locator('#ama-select option', { hasText: 'Quarterly roadmap' }).waitFor({ state: 'attached', timeout: 3000 });
-  assert.equal(await page.locator('#ama-status').innerText(), 'scheduled');
+  // The picker switches to the new AMA and then its status follows: wait for it rather than read it at once.
+  await page.locator('#ama-status', { hasText: 'scheduled' }).waitFor({ timeout: 3000 });
   await page.locator('#ama-select').selectOption(amaId);
   await page.locator('#ama-status', { hasText: 'live' }).waitFor();
 });
