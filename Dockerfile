@@ -13,4 +13,4 @@ COPY test/fixtures ./test/fixtures
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.TOWNHALL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--max-semi-space-size=32", "bin/townhall.js", "start"]
+CMD ["node", "bin/townhall.js", "start"]

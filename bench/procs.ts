@@ -3,7 +3,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerReport, WorkerSpec } from './worker-proc.js';
-import { WORKER_NODE_FLAGS } from '../src/app/node-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The project root (where `--import tsx` resolves). */
@@ -21,7 +20,7 @@ export interface BenchWorker {
 export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string): Promise<BenchWorker> {
   const child = fork(path.join(here, 'worker-proc.ts'), [], {
     cwd: ROOT,
-    execArgv: [...WORKER_NODE_FLAGS, '--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
+    execArgv: ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
     env: { ...process.env, REDIS_URL: spec.url, BENCH_WORKER: JSON.stringify(spec) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
