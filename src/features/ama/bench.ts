@@ -1,6 +1,6 @@
 /**
  * Benchmark of AMA question intake with merging: mean µs per incoming question through the whole intake path
- * (idempotency check, intake lock, duplicate lookup, merge or new question, the atomic writes) while the AMA
+ * (idempotency check, duplicate lookup, merge or new question in one script) while the AMA
  * already holds 1k, 10k and 100k open questions. Flat figures mean the cost per question does not grow with the queue.
  */
 import { randomUUID } from 'node:crypto';
