@@ -34,7 +34,7 @@ export async function benchThreading(redis: Redis, keys: Keys, lines: ChatLine[]
         const i = count++;
         const l = lines[i % lines.length]!;
         const e = { v: 1, id: `b/${i}`, kind: 'message', platform: 'telegram', chat, chatType: 'group', messageId: String(i + 1), user: { id: `telegram:user:${l.nick.replace(/[^A-Za-z0-9_]/g, '_') || 'u'}`, name: l.nick }, text: l.text, at: now - 3_600_000 + i, source: 'live' } as ChatEvent;
-        recordMessage(p, keys, e, NO_TRIM, false);
+        recordMessage(p, keys, e, NO_TRIM);
       }
       await p.exec();
       done += batch;

@@ -4,6 +4,7 @@
  * counts — where every point keeps its source message id and link. Linear-time grouping (Maps, one sort), so a
  * 10,000-message window builds in milliseconds.
  */
+import { isQuestion } from '../questions/detect.js';
 import { summarizeExtractive } from './extractive.js';
 import type { ChatLine } from './extractive.js';
 
@@ -147,7 +148,8 @@ function key(chat: string, id: string): string {
   return chat + '\u0000' + id;
 }
 
-function looksLikeQuestion(text: string): boolean {
+/** A cheap test for a question: a question mark ending a word, and some letters. */
+export function looksLikeQuestion(text: string): boolean {
   const t = text.trim();
   return /\?(?:\s|$|[)"'»])/.test(t) && t.replace(/[^\p{L}\p{N}]+/gu, '').length >= 3;
 }
@@ -244,7 +246,7 @@ export function buildDigest(messages: readonly StoredMessage[], opts: BuildDiges
   // 4. Questions and answers. Explicit replies first; else the next message in the same thread from someone else.
   // Computed once per message: several passes below ask, and the regex is the costliest part of them.
   const qFlag = new Map<StoredMessage, boolean>();
-  for (const m of live) qFlag.set(m, m.isQuestion ?? looksLikeQuestion(m.text));
+  for (const m of live) qFlag.set(m, m.isQuestion ?? isQuestion(m.text));
   const isQ = (m: StoredMessage): boolean => qFlag.get(m) === true;
   const answerOf = new Map<StoredMessage, StoredMessage>();
   for (const m of live) {

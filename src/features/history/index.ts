@@ -5,7 +5,6 @@ import type { CommandSpec } from '../../commands/router.js';
 import type { CoreDeps } from '../../pipeline/context.js';
 import type { Feature } from '../../pipeline/handle-event.js';
 import { durationMs } from '../../config/load.js';
-import { isQuestion } from '../questions/detect.js';
 import { chatDigest, renderForChat } from './service.js';
 import { historyKeys, recordDeletion, recordEdit, recordMessage, recordReaction, type Retention } from './store.js';
 
@@ -32,7 +31,9 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
     middleware: async (ctx, next) => {
       const e = ctx.event;
       if (e.kind === 'message' && e.text && e.messageId && !e.text.startsWith('/') && e.chatType !== 'private') {
-        recordMessage(ctx.writes, keys, e, retention, ctx.memo(`isQuestion:${e.text}`, () => isQuestion(e.text!)));
+        // Whether it is a question is decided when a digest reads the history, not here: per message it was 7 % of the
+        // core's CPU, for a flag only digests and the activity chart use.
+        recordMessage(ctx.writes, keys, e, retention);
       } else if (e.kind === 'delete' && e.messageId) {
         recordDeletion(ctx.writes, keys, e.chat, e.messageId, retention);
       } else if (e.kind === 'edit' && e.messageId && e.text) {

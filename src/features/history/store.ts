@@ -13,6 +13,7 @@ interface Entry {
   t: string;
   a: number;
   r?: string;
+  /** Written by earlier versions: the message was a question (now decided when read). */
   q?: 1;
   l?: string;
   m?: 1;
@@ -38,12 +39,11 @@ export interface Retention {
 }
 
 /** Appends a message to its chat's history inside the event's transaction; O(1) per message. */
-export function recordMessage(tx: ChainableCommander, keys: Keys, e: ChatEvent, retention: Retention, isQuestion: boolean): void {
+export function recordMessage(tx: ChainableCommander, keys: Keys, e: ChatEvent, retention: Retention): void {
   if (!e.messageId || !e.text) return;
   const k = historyKeys(keys, e.chat);
   const entry: Entry = { i: e.messageId, u: e.user.id, n: e.user.name.slice(0, 64), t: e.text.slice(0, 4000), a: e.at };
   if (e.replyTo) entry.r = e.replyTo;
-  if (isQuestion) entry.q = 1;
   if (e.user.lang) entry.l = e.user.lang.slice(0, 8);
   if (e.user.isAdmin) entry.m = 1;
   if (e.url) entry.w = e.url;

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { platformOf, PLATFORMS, type Platform } from '../../core/ids.js';
 import { readHistory } from '../../features/history/store.js';
+import { looksLikeQuestion } from '../../features/digest/digest.js';
 import type { Keys } from '../../redis/keys.js';
 
 /** Per-minute series aligned on `minutes` (epoch seconds of each minute's start, as uPlot wants). */
@@ -39,7 +40,9 @@ export async function readActivity(redis: Redis, keys: Keys, chats: string[], fr
       const b = Math.floor(m.at / 60_000) - first;
       if (b < 0 || b >= len) continue;
       series[b]!++;
-      if (m.isQuestion) questions[b]!++;
+      // The chart reads up to 20 chats × 20,000 messages per request: the cheap question-mark test, not the full
+      // multilingual detector the digests run (entries from earlier versions carry their stored flag).
+      if (m.isQuestion ?? looksLikeQuestion(m.text)) questions[b]!++;
     }
   });
   return { from, to, minutes, messages, questions, chats: picked };
