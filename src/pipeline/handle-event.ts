@@ -27,12 +27,17 @@ export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEv
   const { redis, keys, outbound } = deps;
   const named = features.map(
     (f): Middleware<EventContext> =>
-      async (ctx, next) => {
-        try {
-          await f.middleware(ctx, next);
-        } catch (err) {
+      (ctx, next) => {
+        const fail = (err: unknown): never => {
+          // A later step's failure comes back through this one's next(): it is named and counted once, where it happened.
+          if (err instanceof HandlerError) throw err;
           deps.metrics?.handlerError?.(f.name);
           throw new HandlerError(err, `${ctx.event.id} in ${f.name}`);
+        };
+        try {
+          return f.middleware(ctx, next).catch(fail);
+        } catch (err) {
+          return fail(err); // a step that threw before returning its promise
         }
       },
   );

@@ -6,6 +6,7 @@ import { startInboundWorker } from '../../src/queue/inbound-worker.js';
 import { DeadLetterStore } from '../../src/queue/dead-letter.js';
 import { quietLogger } from '../../src/log.js';
 import { messageEvent } from '../helpers/events.js';
+import { ChatEventSchema } from '../../src/core/events.js';
 import { testCore, waitFor } from '../helpers/core.js';
 
 const t = await testCore();
@@ -103,4 +104,20 @@ test('two runs of one event at once (a job lock that lapsed) change state once',
   await Promise.all([handle(p.event), handle(p.event)]);
   assert.equal(await t.redis.hget(t.keys.k('test', 'seen'), p.event.id), '1');
   assert.equal(Number(await t.redis.get(t.keys.k('stats', 'handled'))), before + 1);
+});
+
+test('a failing step is named and counted once, not again by every step it passed back through', async () => {
+  const counted: string[] = [];
+  const deps = { ...t.deps, metrics: { handlerError: (step: string) => counted.push(step) } };
+  const outer: Feature = { name: 'outer', middleware: async (_ctx, next) => next() };
+  const inner: Feature = { name: 'inner', middleware: async () => { throw new Error('boom'); } };
+  const handle = createHandleEvent(deps, [outer, counting, inner]);
+  const e = messageEvent({ messageId: 'fails-once' });
+  await assert.rejects(handle(ChatEventSchema.parse(e)), (err: Error) => {
+    assert.equal(err.name, 'HandlerError');
+    assert.equal(err.message, `handler failed for ${e.id} in inner: boom`);
+    return true;
+  });
+  assert.deepEqual(counted, ['inner']);
+  assert.equal(await t.redis.hget(t.keys.k('test', 'seen'), e.id), null, 'nothing committed');
 });

@@ -115,6 +115,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
     const e = ctx.event;
     const group = ctx.group;
     const redis = ctx.deps.redis;
+    const unused = ctx.deps.keys.prefix;
     let policy = await cache.get(group);
     const s = policy.settings;
     const text = e.text ?? '';
@@ -135,7 +136,17 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
     const frac = (e.at % windowMs) / windowMs;
     const [version, role, cur, prev, slowOk, pasteChats] = await runHotPath(
       redis,
-      [mk.version(group), mk.roles(group), mk.flood(group, e.user.id, bucket), mk.flood(group, e.user.id, bucket - 1), mk.recent(group, e.user.id), mk.slow(e.chat, e.user.id), mk.paste(e.user.id, digest || '-')],
+      // Keys the script will not touch this time are sent as the bare prefix (same cluster slot, a few bytes): key
+      // names are most of what a message costs on the wire.
+      [
+        mk.version(group),
+        mk.roles(group),
+        floodOn ? mk.flood(group, e.user.id, bucket) : unused,
+        floodOn ? mk.flood(group, e.user.id, bucket - 1) : unused,
+        floodOn && e.messageId ? mk.recent(group, e.user.id) : unused,
+        slowOn ? mk.slow(e.chat, e.user.id) : unused,
+        pasteOn ? mk.paste(e.user.id, digest) : unused,
+      ],
       [
         e.user.id,
         floodOn ? '1' : '0',
@@ -289,6 +300,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
     const e = ctx.event;
     const group = ctx.group;
     const redis = ctx.deps.redis;
+    const unused = ctx.deps.keys.prefix;
     let policy = await cache.get(group);
     const raid = policy.settings.raid;
     const raidOn = raid.joins > 0;
