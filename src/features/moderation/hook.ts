@@ -300,7 +300,6 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
     const e = ctx.event;
     const group = ctx.group;
     const redis = ctx.deps.redis;
-    const unused = ctx.deps.keys.prefix;
     let policy = await cache.get(group);
     const raid = policy.settings.raid;
     const raidOn = raid.joins > 0;
