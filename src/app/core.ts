@@ -21,7 +21,7 @@ export function buildCore(deps: CoreDeps, opts: { llmApiKey?: string | undefined
   const history = createHistory(deps);
   const moderation = createModeration(deps);
   // Live notes wrap everything after them, so the dashboard hears of each handled event once it is handled.
-  const before: Feature[] = [liveNotesFeature(deps.keys), moderation.feature];
+  const before: Feature[] = [liveNotesFeature(deps), moderation.feature];
   const ama = createAmaFeature(deps, opts.llmApiKey ? { llmApiKey: opts.llmApiKey } : {});
   const after: Feature[] = [ama.feature];
   registry.register(...history.commands, ...moderation.commands, ...ama.commands, dashboardCommand(opts.publicUrl ? { baseUrl: opts.publicUrl } : {}), helpCommand(registry));

@@ -45,6 +45,8 @@ export class EventContext {
   stopped = false;
   /** Whether the sender may use moderator commands (resolved lazily by the router). */
   moderator?: boolean;
+  /** Run once the event's state is committed (not when it was a duplicate or failed): notifications, never state. */
+  readonly committed: (() => void)[] = [];
   /** Values read in the pipeline's first round trip for the features' `prefetch` keys (see `mget`). */
   readonly prefetched = new Map<string, string | null>();
   private seq = 0;
@@ -66,6 +68,11 @@ export class EventContext {
   /** A deterministic action id: the same event handled twice yields the same ids, so nothing is posted twice. */
   actionId(tag: string): string {
     return `${this.event.id}#${tag}${this.seq++}`;
+  }
+
+  /** Runs `fn` after the event's state is committed (for notices that must not go out before the state they announce). */
+  afterCommit(fn: () => void): void {
+    this.committed.push(fn);
   }
 
   /** Reads string keys: from what the pipeline prefetched when it has them all, else in one MGET. */

@@ -62,6 +62,13 @@ export function createHandleEvent(deps: CoreDeps, features: Feature[]): HandleEv
     if (ctx.actions.length) await outbound.enqueue(ctx.actions);
     ctx.writes.incr(handledKey);
     if ((await ctx.batch.commit(seenKey, SEEN_TTL_S)) === 'duplicate') return;
+    for (const fn of ctx.committed) {
+      try {
+        fn();
+      } catch (err) {
+        deps.log.warn({ event: event.id, err: (err as Error).message }, 'after-commit notice failed');
+      }
+    }
     deps.metrics?.handled?.(event.kind);
     deps.metrics?.latency?.((performance.now() - started) / 1000);
   };

@@ -64,7 +64,7 @@ before(async () => {
   const ama = createAmaFeature(core.deps);
   const registry = new CommandRegistry().register(...ama.commands);
   registry.setHostCheck(ama.hostCheck);
-  handle = createHandleEvent(core.deps, [liveNotesFeature(core.keys), registry.feature(), ama.feature]);
+  handle = createHandleEvent(core.deps, [liveNotesFeature(core.deps), registry.feature(), ama.feature]);
   amaId = (await amaSchedule(core.deps, { title: 'Busy AMA', startsAt: Date.now() + 3_600_000, durationMinutes: 120, chats: [`telegram:${CHAT}`] })).id;
   await amaStart(core.deps, amaId);
   const t = Date.now();

@@ -44,7 +44,7 @@ before(async () => {
   const history = createHistory(core.deps);
   registry.register(...ama.commands, ...mod.commands, dashboardCommand({ baseUrl: 'https://townhall.example.org/' }));
   registry.setHostCheck(ama.hostCheck);
-  handle = createHandleEvent(core.deps, [liveNotesFeature(core.keys), mod.feature, history.feature, registry.feature(), ama.feature]);
+  handle = createHandleEvent(core.deps, [liveNotesFeature(core.deps), mod.feature, history.feature, registry.feature(), ama.feature]);
   board = new Queue('inbound', { connection: core.redis, prefix: core.keys.prefix });
   app = await buildServer({
     deps: core.deps,

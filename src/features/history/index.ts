@@ -9,6 +9,8 @@ import { chatDigest, renderForChat } from './service.js';
 import { historyKeys, recordDeletion, recordEdit, recordMessage, recordReaction, type Retention } from './store.js';
 
 const DEFAULT_WINDOW_MS = 2 * 3600_000;
+/** How often one process renews a busy chat's history expiry and chat-index entry. */
+const REFRESH_MS = 10_000;
 const MAX_WINDOW_MS = 7 * 24 * 3600_000;
 
 /** Reads `/summary [window]` style arguments: a duration up to 7 days, default 2 h. */
@@ -25,6 +27,17 @@ const fmtWindow = (ms: number) => (ms % 3600_000 === 0 ? `${ms / 3600_000}h` : `
 export function createHistory(deps: CoreDeps): { feature: Feature; commands: CommandSpec[] } {
   const retention: Retention = { maxMessages: deps.config.core.history.maxMessages, maxAgeMs: durationMs(deps.config.core.history.maxAge) };
   const { keys, redis } = deps;
+  // When this process last renewed a chat's expiries and its place in the chat index. Per message that was three
+  // commands of the ten a message writes; once per REFRESH_MS per chat per process is enough for a 7-day expiry and
+  // an index sorted by activity. Correctness never depends on it: every process renews on its own schedule.
+  const refreshed = new Map<string, number>();
+  const due = (key: string): boolean => {
+    const now = deps.now();
+    if ((refreshed.get(key) ?? -Infinity) > now - REFRESH_MS) return false;
+    if (refreshed.size > 100_000) refreshed.clear();
+    refreshed.set(key, now);
+    return true;
+  };
 
   const feature: Feature = {
     name: 'history',
@@ -33,7 +46,7 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
       if (e.kind === 'message' && e.text && e.messageId && !e.text.startsWith('/') && e.chatType !== 'private') {
         // Whether it is a question is decided when a digest reads the history, not here: per message it was 7 % of the
         // core's CPU, for a flag only digests and the activity chart use.
-        recordMessage(ctx.writes, keys, e, retention);
+        recordMessage(ctx.writes, keys, e, retention, due(e.chat));
       } else if (e.kind === 'delete' && e.messageId) {
         recordDeletion(ctx.writes, keys, e.chat, e.messageId, retention);
       } else if (e.kind === 'edit' && e.messageId && e.text) {
@@ -44,7 +57,8 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
       if ((e.kind === 'message' || e.kind === 'command') && e.source !== 'import' && e.chatType !== 'private') {
         // Last activity per user, read by /catchup before this event's own write lands.
         const k = historyKeys(keys, ctx.group);
-        ctx.writes.hset(k.lastSeen, e.user.id, String(e.at)).pexpire(k.lastSeen, retention.maxAgeMs);
+        ctx.writes.hset(k.lastSeen, e.user.id, String(e.at));
+        if (due(k.lastSeen)) ctx.writes.pexpire(k.lastSeen, retention.maxAgeMs);
       }
       await next();
     },
