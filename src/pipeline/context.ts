@@ -50,6 +50,7 @@ export class EventContext {
   /** Values read in the pipeline's first round trip for the features' `prefetch` keys (see `mget`). */
   readonly prefetched = new Map<string, string | null>();
   private seq = 0;
+  private groupKey: string | undefined;
   private readonly memos = new Map<string, unknown>();
 
   constructor(
@@ -60,9 +61,9 @@ export class EventContext {
     this.writes = this.batch.tx;
   }
 
-  /** The group the event's chat belongs to (topic/thread stripped). */
+  /** The group the event's chat belongs to (topic/thread stripped); every step asks, so it is worked out once. */
   get group(): string {
-    return baseChat(this.event.chat);
+    return (this.groupKey ??= baseChat(this.event.chat));
   }
 
   /** A deterministic action id: the same event handled twice yields the same ids, so nothing is posted twice. */

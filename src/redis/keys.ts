@@ -13,7 +13,10 @@ export class Keys {
   }
   /** A key from parts, joined with ':'. */
   k(...parts: (string | number)[]): string {
-    return `${this.prefix}:${parts.join(':')}`;
+    // Concatenation rather than join(): several keys per message, and join() allocates a second array's worth.
+    let key = this.prefix;
+    for (const p of parts) key += `:${p}`;
+    return key;
   }
 }
 
