@@ -1,5 +1,6 @@
 /** Forks benchmark worker processes (bench/worker-proc.ts) and talks to them over IPC. */
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerReport, WorkerSpec } from './worker-proc.js';
@@ -16,8 +17,30 @@ export interface BenchWorker {
   stop(): Promise<WorkerReport>;
 }
 
-/** Forks one worker and resolves once its queue worker is up; `cpuProfDir` runs it under `--cpu-prof`. */
-export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string): Promise<BenchWorker> {
+/** Where a cgroup (v1) CPU controller lets the bench cap a process's CPU, when it may. */
+const CPU_CGROUP = '/sys/fs/cgroup/cpu';
+
+/**
+ * Caps a process at `cores` of CPU (a cgroup v1 CFS quota), as if it ran on a machine of its own that small;
+ * returns a function that removes the group. Throws where cgroups are not writable (not root, other layouts).
+ */
+export function capCpu(pid: number, cores: number): () => void {
+  const dir = path.join(CPU_CGROUP, `townhall-bench-${pid}`);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'cpu.cfs_period_us'), '100000');
+  writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * 100_000)));
+  writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  return () => {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still holds a process that has not exited yet: the group is empty and harmless once it has
+    }
+  };
+}
+
+/** Forks one worker and resolves once its queue worker is up; `cpuProfDir` runs it under `--cpu-prof`; `cpuCap` caps its CPU (cores). */
+export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string, cpuCap?: number): Promise<BenchWorker> {
   const child = fork(path.join(here, 'worker-proc.ts'), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
@@ -35,6 +58,16 @@ export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string): Promise
     });
   });
   child.removeAllListeners('exit');
+  // Capped once it is up: starting (loading modules) is not what is measured.
+  if (cpuCap) {
+    try {
+      const uncap = capCpu(child.pid!, cpuCap);
+      child.once('exit', () => setTimeout(uncap, 200));
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+  }
   return {
     child,
     reset: () =>

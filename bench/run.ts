@@ -132,14 +132,14 @@ async function publishAll(inbound: InboundQueue, events: ChatEventInput[], oneJo
  * Pre-loads `events` into a paused queue, starts `procs` worker processes, resumes, and times the drain from resume
  * to the last completion any worker saw.
  */
-async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; prefix: string; events: ChatEventInput[]; profile?: boolean; oneJobPerMessage?: boolean }): Promise<{ perS: number; seconds: number; reports: WorkerReport[]; cpu: { workerUsPerMsg: number; redisUsPerMsg: number } }> {
+async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; prefix: string; events: ChatEventInput[]; profile?: boolean; oneJobPerMessage?: boolean; cpuCap?: number }): Promise<{ perS: number; seconds: number; reports: WorkerReport[]; cpu: { workerUsPerMsg: number; redisUsPerMsg: number } }> {
   const keys = new Keys(o.prefix);
   const inbound = new InboundQueue({ url: b.url, keys });
   let workers: BenchWorker[] = [];
   try {
     await inbound.queue.pause();
     workers = await Promise.all(
-      Array.from({ length: o.procs }, () => forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: false }, o.profile ? b.profDir : undefined)),
+      Array.from({ length: o.procs }, () => forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: false }, o.profile ? b.profDir : undefined, o.cpuCap)),
     );
     await publishAll(inbound, o.events, o.mode === 'noop' || o.oneJobPerMessage);
     const t0 = Date.now();
@@ -478,6 +478,26 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       }
       result.scale_out_msgs_per_s = scale;
       say(`  scale-out core worker processes       ${Object.entries(scale).map(([p, v]) => `${p}: ${v.toLocaleString('en-US')}/s`).join('   ')}`);
+      // On two cores one uncapped worker and Redis already fill the machine, so more processes only time-slice it.
+      // Capping each worker's CPU (a cgroup quota, as if each ran on a small machine of its own; Redis uncapped)
+      // asks the question scale-out is about: does throughput follow the workers' CPU, or does something shared
+      // (a lock, a hot key, Redis) stop it?
+      const cap = Number(process.env.TOWNHALL_BENCH_WORKER_CPU ?? 0.4);
+      if (cap > 0) {
+        const capped: Record<string, number> = {};
+        try {
+          for (const procs of procsList) {
+            const r = await drainRun(b, { mode: 'core', procs, prefix, events: workload(n), cpuCap: cap });
+            await obliterateOutbound(b);
+            capped[String(procs)] = Math.round(r.perS);
+            say(`            ${procs} processes of ${cap} core each: ${Math.round(r.perS).toLocaleString('en-US')} msgs/s (Redis ${((r.cpu.redisUsPerMsg * r.perS) / 1e4).toFixed(0)}% of a core)`);
+          }
+          result.scale_out_capped_msgs_per_s = { cpu_per_worker: cap, ...capped };
+          say(`  scale-out with ${cap} core per worker   ${Object.entries(capped).map(([p, v]) => `${p}: ${v.toLocaleString('en-US')}/s`).join('   ')}`);
+        } catch (err) {
+          say(`  scale-out with capped workers skipped: ${(err as Error).message.split('\n')[0]} (needs a writable cgroup v1 cpu controller, i.e. root)`);
+        }
+      }
       const memEnd = await usedMemory(redis);
       const hist = await historyFootprint(b);
       result.redis_after_all_runs = { used_memory_bytes: memEnd, retained_messages: hist.retained };
