@@ -5,8 +5,13 @@ import { mgetCoalesced } from '../redis/scripts.js';
 import { compose, type Middleware } from './composer.js';
 import { EventContext, type CoreDeps } from './context.js';
 
-/** How long an event id is remembered as handled (redelivery after this is treated as new). */
-export const SEEN_TTL_S = 3 * 24 * 3600;
+/**
+ * How long an event id is remembered as handled (redelivery after this is treated as new). The longest redelivery
+ * there is: Telegram keeps unconfirmed updates for 24 hours, so an adapter that crashed before confirming and comes
+ * back a day later gets them again. Discord's RESUME replays and BullMQ's retries are minutes. The marks are the
+ * largest per-event memory Redis holds (~104 B each), so they live no longer than that.
+ */
+export const SEEN_TTL_S = 25 * 3600;
 
 /** A feature plugs into the pipeline with a middleware step. */
 export interface Feature {
