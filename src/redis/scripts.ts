@@ -40,9 +40,9 @@ export function queueScript(tx: ChainableCommander, lua: string, keys: readonly 
 
 /**
  * Coalescing: the core runs dozens of events at once, and each makes the same few calls (the first read, the
- * moderation counters, the commit). Each Redis command costs the client ~25 µs of CPU whatever its size (a Command,
- * a promise, encoding, a reply to decode — measured in bench/handler.ts), so calls made in the same turn of the
- * event loop are sent as ONE command: an MGET of all their keys, or one EVALSHA of a wrapper that runs the script
+ * moderation counters, the commit). Each Redis command costs the client fixed work whatever its size (a Command,
+ * a promise, encoding, a reply to decode; in bench/handler.ts, folding one command per message into another saved
+ * ~25 µs of CPU per message), so calls made in the same turn of the event loop are sent as ONE command: an MGET of all their keys, or one EVALSHA of a wrapper that runs the script
  * once per call. Each caller still gets its own result or its own error; a call runs exactly as it would alone
  * (one script run per call, back to back, nothing between them), and Redis still sees it atomically.
  */
