@@ -105,6 +105,16 @@ export function evalCoalesced(redis: Redis, lua: string, keys: readonly string[]
   return new Promise((resolve, reject) => queue.push({ keys, args, resolve, reject }));
 }
 
+/** A call as `[keys, args]` JSON with every argument a string, or undefined when one is binary. */
+function packCall(c: PendingCall<unknown>): string | undefined {
+  let strings = true;
+  for (const a of c.args) {
+    if (typeof a === 'object') return undefined;
+    if (typeof a !== 'string') strings = false;
+  }
+  return JSON.stringify([c.keys, strings ? c.args : c.args.map(String)]);
+}
+
 async function flushScript(redis: Redis, lua: string, calls: PendingCall<unknown>[]): Promise<void> {
   if (calls.length === 1) {
     const c = calls[0]!;
@@ -115,7 +125,7 @@ async function flushScript(redis: Redis, lua: string, calls: PendingCall<unknown
   const packable: PendingCall<unknown>[] = [];
   const packed: string[] = [];
   for (const c of calls) {
-    const json = c.args.every((a) => typeof a !== 'object') ? JSON.stringify([c.keys, c.args.map(String)]) : undefined;
+    const json = packCall(c);
     if (json === undefined || LONE_SURROGATE_ESCAPE.test(json)) void evalScript(redis, lua, c.keys, c.args).then(c.resolve, c.reject);
     else {
       packable.push(c);

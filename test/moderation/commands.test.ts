@@ -301,3 +301,22 @@ test('/hidden tells anyone how many messages were hidden today and why, without 
   assert.equal(text, 'Hidden today (UTC): 2 messages — 1 filtered words, 1 scams. Members: 1 warned.');
   assert.ok(!/rugpull|support/i.test(text));
 });
+
+test('a flood across the edge of two counting windows is still a flood (the window before counts too)', async () => {
+  const chatId = '-1016';
+  await rig.send(ev(rig, admin, '/modset flood.messages 5', { chatId }));
+  const fast: Person = { id: '96', name: 'Edge' };
+  const t0 = rig.clock.t;
+  const windowMs = 10_000; // flood.seconds defaults to 10
+  try {
+    // Four messages just before a window ends and three just after: neither window alone goes past 5, the two do.
+    rig.clock.t = (Math.floor(t0 / windowMs) + 1) * windowMs - 500;
+    for (let i = 0; i < 4; i++) await rig.send(ev(rig, fast, `before ${i}`, { chatId }));
+    rig.clock.t += 1000;
+    const after = [0, 1, 2].map((i) => ev(rig, fast, `after ${i}`, { chatId }));
+    for (const m of after) await rig.send(m);
+    assert.ok((await actionsOf(after[2]!.id)).some((a) => a.type === 'delete'), 'the seventh message within a second is removed');
+  } finally {
+    rig.clock.t = t0;
+  }
+});

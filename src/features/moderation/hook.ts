@@ -34,8 +34,8 @@ type Res = [Error | null, unknown][];
 
 /**
  * The per-message Redis work as one script (an EVALSHA is one command for the client to encode, one for Redis to
- * parse; a pipeline of ten costs ten of each). Keys: version, roles, flood bucket now, flood bucket before, recent ids,
- * slow-mode gate, paste hash. Messages under the flood limit are remembered in `recent`, so a detected flood is
+ * parse; a pipeline of ten costs ten of each). Keys: version, roles, flood bucket now, (unused: the bucket before is
+ * built from the one now and ARGV[12]), recent ids, slow-mode gate, paste hash. Messages under the flood limit are remembered in `recent`, so a detected flood is
  * deleted whole (messages over the limit are deleted as they come).
  */
 const HOT_PATH_LUA = `
@@ -45,7 +45,8 @@ local cur, prev = 0, 0
 if ARGV[2] == '1' then
   cur = redis.call('INCR', KEYS[3])
   if cur == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
-  prev = tonumber(redis.call('GET', KEYS[4]) or '0')
+  -- The previous bucket's key is this bucket's with the number before it (one key name fewer to send per message).
+  prev = tonumber(redis.call('GET', (string.gsub(KEYS[3], ':%d+$', ':' .. ARGV[12]))) or '0')
   if ARGV[6] ~= '' and cur + prev * (1 - tonumber(ARGV[5])) <= tonumber(ARGV[4]) then
     redis.call('LPUSH', KEYS[5], ARGV[6])
     redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[7]) - 1)
@@ -142,7 +143,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
         mk.version(group),
         mk.roles(group),
         floodOn ? mk.flood(group, e.user.id, bucket) : unused,
-        floodOn ? mk.flood(group, e.user.id, bucket - 1) : unused,
+        unused,
         floodOn && e.messageId ? mk.recent(group, e.user.id) : unused,
         slowOn ? mk.slow(e.chat, e.user.id) : unused,
         pasteOn ? mk.paste(e.user.id, digest) : unused,
@@ -159,6 +160,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Fea
         pasteOn ? group : '',
         pasteOn ? JSON.stringify({ chat: e.chat, messageId: e.messageId }) : '',
         String(PASTE_WINDOW_MS),
+        String(bucket - 1),
       ],
     );
     policy = await cache.current(group, version, policy);
