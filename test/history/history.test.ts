@@ -79,3 +79,24 @@ test('/summary with a malformed window answers with one line', async () => {
   assert.match(reply?.text ?? '', /^"forever" is not a window/);
   assert.equal(reply?.text?.split('\n').length, 1);
 });
+
+test('history keeps its cap per chat within a few messages, with an expiry and the chat in the chat index', async () => {
+  const capped = await testCore({ config: { core: { history: { maxMessages: 100, maxAge: '7d' } } } as never });
+  try {
+    const c = buildCore(capped.deps);
+    for (let i = 0; i < 260; i++) {
+      const p = parseChatEvent(messageEvent({ chatId: '-3030', userId: String(1000 + i), messageId: `cap-${i}`, text: `message number ${i}` }));
+      if (!p.ok) throw new Error(p.reason);
+      await c.handleEvent(p.event);
+    }
+    const list = capped.keys.k('hist', 'telegram:-3030');
+    const kept = await capped.redis.llen(list);
+    assert.ok(kept >= 100 && kept < 100 + 16, `kept ${kept}: the cap (100), trimmed every 16 messages`);
+    const newest = JSON.parse((await capped.redis.lindex(list, -1))!) as { t: string };
+    assert.equal(newest.t, 'message number 259', 'the newest are kept');
+    assert.ok((await capped.redis.pttl(list)) > 6 * 86_400_000, 'the list expires after the retention age');
+    assert.notEqual(await capped.redis.zscore(capped.keys.k('chats'), 'telegram:-3030'), null);
+  } finally {
+    await capped.cleanup();
+  }
+});

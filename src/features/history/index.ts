@@ -11,6 +11,8 @@ import { historyKeys, recordDeletion, recordEdit, recordMessage, recordReaction,
 const DEFAULT_WINDOW_MS = 2 * 3600_000;
 /** How often one process renews a busy chat's history expiry and chat-index entry. */
 const REFRESH_MS = 10_000;
+/** Messages of a chat between two trims of its history to the cap, per process. */
+const TRIM_EVERY = 16;
 const MAX_WINDOW_MS = 7 * 24 * 3600_000;
 
 /** Reads `/summary [window]` style arguments: a duration up to 7 days, default 2 h. */
@@ -31,6 +33,15 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
   // commands of the ten a message writes; once per REFRESH_MS per chat per process is enough for a 7-day expiry and
   // an index sorted by activity. Correctness never depends on it: every process renews on its own schedule.
   const refreshed = new Map<string, number>();
+  // The cap is enforced every TRIM_EVERY messages of a chat per process (and at each refresh): it holds within a few
+  // messages per worker process, and LTRIM leaves the per-message write.
+  const sinceTrim = new Map<string, number>();
+  const trimDue = (chat: string): boolean => {
+    const n = (sinceTrim.get(chat) ?? 0) + 1;
+    if (sinceTrim.size > 100_000) sinceTrim.clear();
+    sinceTrim.set(chat, n % TRIM_EVERY);
+    return n >= TRIM_EVERY;
+  };
   const due = (key: string): boolean => {
     const now = deps.now();
     if ((refreshed.get(key) ?? -Infinity) > now - REFRESH_MS) return false;
@@ -46,7 +57,8 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
       if (e.kind === 'message' && e.text && e.messageId && !e.text.startsWith('/') && e.chatType !== 'private') {
         // Whether it is a question is decided when a digest reads the history, not here: per message it was 7 % of the
         // core's CPU, for a flag only digests and the activity chart use.
-        recordMessage(ctx.writes, keys, e, retention, due(e.chat));
+        const refresh = due(e.chat);
+        recordMessage(ctx.writes, keys, e, retention, refresh, refresh || trimDue(e.chat));
       } else if (e.kind === 'delete' && e.messageId) {
         recordDeletion(ctx.writes, keys, e.chat, e.messageId, retention);
       } else if (e.kind === 'edit' && e.messageId && e.text) {

@@ -39,11 +39,11 @@ export interface Retention {
 }
 
 /**
- * Appends a message to its chat's history inside the event's transaction; O(1) per message. `refresh` (default on)
- * also renews the list's expiry and the chat's place in the chat index; a busy chat needs that once in a while, not
- * per message (see `createHistory`).
+ * Appends a message to its chat's history inside the event's transaction; O(1) per message. `trim` (default on)
+ * cuts the list back to the cap; `refresh` (default on) renews its expiry and the chat's place in the chat index. A
+ * busy chat needs those once in a while, not per message (see `createHistory`).
  */
-export function recordMessage(tx: ChainableCommander, keys: Keys, e: ChatEvent, retention: Retention, refresh = true): void {
+export function recordMessage(tx: ChainableCommander, keys: Keys, e: ChatEvent, retention: Retention, refresh = true, trim = true): void {
   if (!e.messageId || !e.text) return;
   const k = historyKeys(keys, e.chat);
   const entry: Entry = { i: e.messageId, u: e.user.id, n: e.user.name.slice(0, 64), t: e.text.slice(0, 4000), a: e.at };
@@ -53,7 +53,7 @@ export function recordMessage(tx: ChainableCommander, keys: Keys, e: ChatEvent, 
   if (e.url) entry.w = e.url;
   tx.rpush(k.list, JSON.stringify(entry));
   // Trim by count on write (cheap: Redis drops from the head); age is trimmed when the history is read.
-  tx.ltrim(k.list, -retention.maxMessages, -1);
+  if (trim) tx.ltrim(k.list, -retention.maxMessages, -1);
   if (!refresh) return;
   tx.pexpire(k.list, retention.maxAgeMs);
   tx.zadd(keys.k('chats'), e.at, e.chat);
