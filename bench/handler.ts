@@ -13,7 +13,7 @@ import type { CoreDeps } from '../src/pipeline/context.js';
 import { OutboundQueue } from '../src/queue/outbound.js';
 import { Keys } from '../src/redis/keys.js';
 import { loadChatLines } from './corpus.js';
-import { setupFeatures } from './run.js';
+import { dropPrefix, setupFeatures } from './run.js';
 
 const n = Number(process.argv[2] ?? 20_000);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,11 +64,6 @@ counting = false;
 const m = n - 2000;
 const perMsg = [...counts].map(([k, v]) => [k, +(v / m).toFixed(2)] as const).sort((a, b) => b[1] - a[1]);
 console.log(JSON.stringify({ messages: m, cpu_us_per_message: Math.round((cpu.user + cpu.system) / m), wall_msgs_per_s: Math.round(m / (ms / 1000)), socket_writes_per_message: +(writes / m).toFixed(3), bytes_per_message: Math.round(bytes / m), client_commands_per_message: +perMsg.reduce((a, [, v]) => a + v, 0).toFixed(2), by_command: Object.fromEntries(perMsg) }));
-let cursor = '0';
-do {
-  const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-  cursor = next;
-  if (found.length) await redis.unlink(...found);
-} while (cursor !== '0');
+await dropPrefix(redis, prefix);
 await outbound.close();
 redis.disconnect();

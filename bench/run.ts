@@ -63,7 +63,8 @@ interface Bench {
   profDir: string | undefined;
 }
 
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+/** Deletes every key under a prefix (SCAN + UNLINK). */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
@@ -76,17 +77,17 @@ async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
  * Gives the bench's own Redis a higher scheduling priority where allowed (root, as on the build machines). In a
  * deployment Redis has cores of its own; here it shares two with the producer and the workers, and when three busy
  * processes time-slice two cores the single-threaded server everyone waits on is descheduled for whole slices.
- * Without the privilege it stays as it is, and the table says so.
+ * Says whether it could; without the privilege Redis stays as it is, and the table says so.
  */
-function prioritize(spawned: SpawnedRedis): void {
+function prioritize(spawned: SpawnedRedis): boolean {
   try {
-    if (spawned.child.pid) os.setPriority(spawned.child.pid, -10);
-    prioritized = true;
+    if (!spawned.child.pid) return false;
+    os.setPriority(spawned.child.pid, -10);
+    return true;
   } catch {
-    prioritized = false;
+    return false;
   }
 }
-let prioritized = false;
 
 /** Redis server CPU time so far (user + system), µs. */
 async function redisCpuUs(redis: Redis): Promise<number> {
@@ -327,6 +328,7 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
 
   // A Redis of its own unless REDIS_URL names one: memory figures are meaningless on a Redis others write to.
   let spawned: SpawnedRedis | undefined;
+  let prioritized = false;
   let url: string;
   if (process.env.REDIS_URL) {
     if (!(await redisAnswers(process.env.REDIS_URL))) throw new Error(`no Redis answers at REDIS_URL`);
@@ -335,7 +337,7 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
     try {
       spawned = await spawnRedis({});
       url = spawned.url;
-      prioritize(spawned);
+      prioritized = prioritize(spawned);
     } catch {
       const found = await discoverRedis({ url: undefined });
       url = found.url;

@@ -4,7 +4,7 @@ import { createAmaFeature, type AmaFeature } from '../features/ama/index.js';
 import { createHistory } from '../features/history/index.js';
 import { createModeration } from '../features/moderation/index.js';
 import { dashboardCommand } from '../http/dashboard/command.js';
-import { liveNotesFeature } from '../http/dashboard/live.js';
+import { liveNotesFeature } from '../pipeline/live-notes.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import { createHandleEvent, type Feature, type HandleEvent } from '../pipeline/handle-event.js';
 

@@ -87,22 +87,29 @@ return out`;
   return w;
 }
 
-const scriptQueues = new WeakMap<Redis, Map<string, PendingCall<unknown>[]>>();
+/** Calls waiting for the end of this turn, per connection and per kind of command ('mget' or a script's source). */
+const pending = new WeakMap<Redis, Map<string, PendingCall<never>[]>>();
+
+/** Queues a call of `kind`; the first of a turn schedules one flush of them all, MAX_BATCH calls per command. */
+function coalesce<T>(redis: Redis, kind: string, keys: readonly string[], args: readonly ScriptArg[], flush: (calls: PendingCall<T>[]) => Promise<void>): Promise<T> {
+  let byKind = pending.get(redis);
+  if (!byKind) pending.set(redis, (byKind = new Map()));
+  let queue = byKind.get(kind) as PendingCall<T>[] | undefined;
+  if (!queue) {
+    const q: PendingCall<T>[] = (queue = []);
+    byKind.set(kind, q as PendingCall<never>[]);
+    setImmediate(() => {
+      byKind.delete(kind);
+      for (let i = 0; i < q.length; i += MAX_BATCH) void flush(q.slice(i, i + MAX_BATCH));
+    });
+  }
+  const q = queue;
+  return new Promise<T>((resolve, reject) => q.push({ keys, args, resolve, reject }));
+}
 
 /** Runs a script like `evalScript`, folded with the other calls of the same script in this turn into one EVALSHA. */
 export function evalCoalesced(redis: Redis, lua: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-  let byScript = scriptQueues.get(redis);
-  if (!byScript) scriptQueues.set(redis, (byScript = new Map()));
-  let queue = byScript.get(lua);
-  if (!queue) {
-    byScript.set(lua, (queue = []));
-    const q = queue;
-    setImmediate(() => {
-      byScript.delete(lua);
-      for (let i = 0; i < q.length; i += MAX_BATCH) void flushScript(redis, lua, q.slice(i, i + MAX_BATCH));
-    });
-  }
-  return new Promise((resolve, reject) => queue.push({ keys, args, resolve, reject }));
+  return coalesce<unknown>(redis, lua, keys, args, (calls) => flushScript(redis, lua, calls));
 }
 
 /** A call as `[keys, args]` JSON with every argument a string, or undefined when one is binary. */
@@ -147,20 +154,9 @@ async function flushScript(redis: Redis, lua: string, calls: PendingCall<unknown
   });
 }
 
-const mgetQueues = new WeakMap<Redis, PendingCall<(string | null)[]>[]>();
-
 /** MGET, folded with the other `mgetCoalesced` calls of this turn into one MGET. */
 export function mgetCoalesced(redis: Redis, keys: readonly string[]): Promise<(string | null)[]> {
-  let queue = mgetQueues.get(redis);
-  if (!queue) {
-    mgetQueues.set(redis, (queue = []));
-    const q = queue;
-    setImmediate(() => {
-      mgetQueues.delete(redis);
-      for (let i = 0; i < q.length; i += MAX_BATCH) void flushMget(redis, q.slice(i, i + MAX_BATCH));
-    });
-  }
-  return new Promise((resolve, reject) => queue.push({ keys, args: [], resolve, reject }));
+  return coalesce<(string | null)[]>(redis, 'mget', keys, [], (calls) => flushMget(redis, calls));
 }
 
 async function flushMget(redis: Redis, calls: PendingCall<(string | null)[]>[]): Promise<void> {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { cleanHashtags, xHashtagsKey } from '../../../adapters/twitter/hashtags.js';
 import { UserError } from '../../core/errors.js';
 import { parseChatKey, platformOf } from '../../core/ids.js';
+import { publishLive } from '../../pipeline/live-notes.js';
 import { announceRef, type Ama, type Recurrence } from './model.js';
 import { amaToHash } from './model.js';
 import { buildRecap, recapPosts } from './recap.js';
@@ -258,7 +259,7 @@ function liveKeys(env: AmaEnv, ama: Ama): string[] {
  * the X hashtag set the X adapter searches (a Redis set; the X SDK is not imported here).
  */
 function announceChange(env: AmaEnv, ama: Ama, tx: ChainableCommander, hashtags: 'track' | 'untrack'): void {
-  tx.publish(env.deps.keys.k('live'), JSON.stringify({ type: 'ama', amaId: ama.id }));
+  publishLive(tx, env.deps.keys, { type: 'ama', amaId: ama.id });
   const tags = ama.hashtag ? cleanHashtags([ama.hashtag]) : [];
   if (!tags.length || !ama.chats.some((c) => c.startsWith('x:'))) return;
   if (hashtags === 'track') tx.sadd(xHashtagsKey(env.deps.keys), ...tags);

@@ -5,6 +5,7 @@
 import { UserError } from '../../core/errors.js';
 import type { CoreDeps } from '../../pipeline/context.js';
 import { auditInto } from '../../pipeline/audit.js';
+import { publishLive } from '../../pipeline/live-notes.js';
 import { answerQuestion } from './answers.js';
 import { amaView, cancelOp, closeOp, openOp, requireAma, runOp, scheduleAma, type AmaView, type CloseOptions, type ScheduleInput } from './lifecycle.js';
 import type { Ama, AmaStatus } from './model.js';
@@ -21,7 +22,7 @@ async function audit(env: AmaEnv, ama: Ama, action: string, by: string, meta: Re
   const chat = ama.chats[0] ?? 'api';
   auditInto(tx, env.deps.keys, safeBase(chat), { action, by, chat, meta: { ama: ama.id, ...meta }, at: env.deps.now() });
   // Every operation that changes an AMA ends here: nudge the dashboards that show it.
-  tx.publish(env.deps.keys.k('live'), JSON.stringify({ type: 'ama', amaId: ama.id }));
+  publishLive(tx, env.deps.keys, { type: 'ama', amaId: ama.id });
   await tx.exec();
 }
 

@@ -1,5 +1,6 @@
 /** The history feature: records every message for threads and digests, and answers /summary and /catchup. */
 import { UserError } from '../../core/errors.js';
+import { onceEvery } from '../../core/once-every.js';
 import { parseDuration } from '../../commands/parser.js';
 import type { CommandSpec } from '../../commands/router.js';
 import type { CoreDeps } from '../../pipeline/context.js';
@@ -32,7 +33,7 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
   // When this process last renewed a chat's expiries and its place in the chat index. Per message that was three
   // commands of the ten a message writes; once per REFRESH_MS per chat per process is enough for a 7-day expiry and
   // an index sorted by activity. Correctness never depends on it: every process renews on its own schedule.
-  const refreshed = new Map<string, number>();
+  const due = onceEvery(REFRESH_MS, deps.now);
   // The cap is enforced every TRIM_EVERY messages of a chat per process (and at each refresh): it holds within a few
   // messages per worker process, and LTRIM leaves the per-message write.
   const sinceTrim = new Map<string, number>();
@@ -41,13 +42,6 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
     if (sinceTrim.size > 100_000) sinceTrim.clear();
     sinceTrim.set(chat, n % TRIM_EVERY);
     return n >= TRIM_EVERY;
-  };
-  const due = (key: string): boolean => {
-    const now = deps.now();
-    if ((refreshed.get(key) ?? -Infinity) > now - REFRESH_MS) return false;
-    if (refreshed.size > 100_000) refreshed.clear();
-    refreshed.set(key, now);
-    return true;
   };
 
   const feature: Feature = {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { onceEvery } from '../../core/once-every.js';
 import type { EventContext } from '../../pipeline/context.js';
 import { evalCoalesced, evalScript } from '../../redis/scripts.js';
 import type { Feature } from '../../pipeline/handle-event.js';
@@ -80,18 +81,14 @@ async function runHotPath(redis: Redis, keys: string[], args: string[]): Promise
 }
 
 /** Builds the protection feature. */
-export function createProtection(opts: { cache: PolicyCache; mk: ModKeys }): Feature {
+export function createProtection(opts: { cache: PolicyCache; mk: ModKeys; now: () => number }): Feature {
   const { cache, mk } = opts;
-  // Process-local memo of directory writes: saves a write per message, correctness never depends on it.
-  const written = new Map<string, number>();
+  // Directory writes, at most once per DIRECTORY_REFRESH_MS per user and name per process: saves a write per message.
+  const directoryDue = onceEvery(DIRECTORY_REFRESH_MS, opts.now);
 
   function recordUser(ctx: EventContext): void {
     const u = ctx.event.user;
-    const memo = `${u.id}\u0000${u.name}\u0000${u.username ?? ''}`;
-    const now = ctx.deps.now();
-    if ((written.get(memo) ?? 0) > now - DIRECTORY_REFRESH_MS) return;
-    if (written.size > 100_000) written.clear();
-    written.set(memo, now);
+    if (!directoryDue(`${u.id}\u0000${u.name}\u0000${u.username ?? ''}`)) return;
     const info = JSON.stringify({ name: u.name.slice(0, 128), ...(u.username ? { username: u.username.slice(0, 64) } : {}), ...(u.isBot ? { bot: true } : {}) });
     ctx.writes.set(mk.who(u.id), info, 'EX', DIRECTORY_TTL_S);
     if (u.username && /^[A-Za-z0-9_.]{1,64}$/.test(u.username)) ctx.writes.set(mk.username(ctx.event.platform, u.username), u.id, 'EX', DIRECTORY_TTL_S);

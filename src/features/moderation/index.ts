@@ -19,7 +19,7 @@ import { defaultSettings } from './settings.js';
 export function createModeration(deps: CoreDeps): { feature: Feature; commands: CommandSpec[] } {
   const mk = modKeys(deps.keys);
   const cache = new PolicyCache(deps.redis, mk, defaultSettings(deps.config));
-  return { feature: createProtection({ cache, mk }), commands: moderationCommands({ mk, cache }) };
+  return { feature: createProtection({ cache, mk, now: deps.now }), commands: moderationCommands({ mk, cache }) };
 }
 
 export { describeTally, MAX_PURGE } from './commands.js';

@@ -28,7 +28,7 @@
  * end with one entry, without locks that a crashed worker could leave behind.
  */
 import type { Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
+import { evalScript, isNoScript, scriptSha } from '../../redis/scripts.js';
 import { DEFAULT_DUPLICATE_THRESHOLD, fromParts, prepareText, similarity, similarityUpperBound, type PreparedText } from './similarity.js';
 import type { QuestionType } from './text.js';
 
@@ -257,11 +257,6 @@ const SCRIPTS = { add: ADD_LUA, addMany: ADD_MANY_LUA, remove: REMOVE_LUA, get: 
 // holds Redis for only a few milliseconds.
 const ADD_MANY_CHUNK = 100;
 type ScriptName = keyof typeof SCRIPTS;
-const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([k, v]) => [k, createHash('sha1').update(v).digest('hex')])) as Record<ScriptName, string>;
-
-function isNoScript(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith('NOSCRIPT');
-}
 
 function payloadOf(p: PreparedQuestion): string {
   return [p.qtype ?? '', p.terms.join(' '), p.specific.join(' '), p.norm].join(SEP);
@@ -454,7 +449,7 @@ export class QuestionIndex {
     for (let attempt = 0; ; attempt++) {
       await this.ensureScripts();
       const pipe = this.redis.pipeline();
-      for (const c of calls) pipe.evalsha(SHAS.addMany, c.keys.length, ...c.keys, ...c.argv);
+      for (const c of calls) pipe.evalsha(scriptSha(SCRIPTS.addMany), c.keys.length, ...c.keys, ...c.argv);
       const res = (await pipe.exec()) ?? [];
       const err = res.find(([e]) => e)?.[0];
       if (!err) return;
@@ -616,20 +611,14 @@ export class QuestionIndex {
     return Number(await this.evalScript('add', c.keys, c.argv));
   }
 
+  // addMany sends EVALSHAs in one pipeline, where a NOSCRIPT cannot fall back per call: load the scripts first.
   private ensureScripts(): Promise<void> {
     this.scriptsLoaded ??= Promise.all(Object.values(SCRIPTS).map((s) => this.redis.script('LOAD', s))).then(() => undefined);
     return this.scriptsLoaded;
   }
 
-  private async evalScript(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-    await this.ensureScripts();
-    try {
-      return await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!isNoScript(err)) throw err;
-      // Redis restarted or SCRIPT FLUSH: EVAL loads the script again for everyone.
-      return this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
-    }
+  private evalScript(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return evalScript(this.redis, SCRIPTS[name], keys, args);
   }
 }
 
