@@ -9,7 +9,10 @@ import { startInboundWorker } from '../../src/queue/inbound-worker.js';
 import { OutboundQueue } from '../../src/queue/outbound.js';
 import { Keys } from '../../src/redis/keys.js';
 
-const [url, prefix] = process.argv.slice(2) as [string, string];
+const [url, prefix, delay] = process.argv.slice(2) as [string, string, string | undefined];
+// An optional pause per event keeps a backlog in front of the child, so a test's SIGKILL lands mid-stream however fast
+// the pipeline is.
+const pauseMs = Number(delay ?? 0);
 const keys = new Keys(prefix);
 const redis = new Redis(url, { maxRetriesPerRequest: null });
 const log = quietLogger();
@@ -17,5 +20,6 @@ const deps = { redis, keys, config: ConfigSchema.parse({}), outbound: new Outbou
 const ama = createAmaFeature(deps);
 const registry = new CommandRegistry().register(...ama.commands);
 registry.setHostCheck(ama.hostCheck);
-startInboundWorker({ url, keys, log, concurrency: 20, lockDurationMs: 1000, handle: createHandleEvent(deps, [registry.feature(), ama.feature]) });
+const slow = { name: 'pause', middleware: async (_ctx: unknown, next: () => Promise<void>) => { if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs)); await next(); } };
+startInboundWorker({ url, keys, log, concurrency: pauseMs ? 2 : 20, lockDurationMs: 1000, handle: createHandleEvent(deps, [slow, registry.feature(), ama.feature]) });
 process.send?.('ready');

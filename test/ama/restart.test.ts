@@ -24,7 +24,7 @@ before(async () => {
 after(() => core.cleanup());
 
 function startChild(): Promise<ChildProcess> {
-  const child = fork(new URL('./core-child.ts', import.meta.url), [core.url, core.keys.prefix], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(new URL('./core-child.ts', import.meta.url), [core.url, core.keys.prefix, '10'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`core child exited ${code}`)));
