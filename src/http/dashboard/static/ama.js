@@ -126,8 +126,15 @@ export function mountAma(root, [wantedId]) {
     await refresh();
   }
 
+  // A response for an AMA that is no longer the chosen one (picked another while it was on its way) is dropped:
+  // otherwise a slow reply would switch the page back to the AMA the user just left.
+  const stillChosen = (id) => !disposed && st.ama !== null && st.ama.id === id;
+
   async function refreshAma() {
-    st.ama = await api(amaPath());
+    const id = st.ama.id;
+    const fresh = await api(amaPath());
+    if (!stillChosen(id)) return;
+    st.ama = fresh;
     const i = st.amas.findIndex((a) => a.id === st.ama.id);
     if (i >= 0) st.amas[i] = st.ama;
     renderHeader();
@@ -135,8 +142,9 @@ export function mountAma(root, [wantedId]) {
 
   async function refreshQuestions() {
     const q = new window.URLSearchParams({ status: st.status, sort: 'rank', limit: String(PAGE + 1), offset: String(st.offset) });
+    const id = st.ama.id;
     const rows = await api(`${amaPath()}/questions?${q}`);
-    if (disposed) return;
+    if (!stillChosen(id)) return;
     st.hasMore = rows.length > PAGE;
     st.questions = rows.slice(0, PAGE);
     if (!st.questions.length && st.offset > 0) {
