@@ -35,34 +35,43 @@ type Res = [Error | null, unknown][];
 
 /**
  * The per-message Redis work as one script (an EVALSHA is one command for the client to encode, one for Redis to
- * parse; a pipeline of ten costs ten of each). Keys: version, roles, flood bucket now, (unused: the bucket before is
- * built from the one now and ARGV[12]), recent ids, slow-mode gate, paste hash. Messages under the flood limit are remembered in `recent`, so a detected flood is
- * deleted whole (messages over the limit are deleted as they come).
+ * parse; a pipeline of ten costs ten of each): policy version, role, flood counters (this bucket and the one before),
+ * recent ids, slow-mode gate, paste hash. The key names are built here from KEYS[1], the deployment's prefix (it also
+ * names the cluster slot every key shares), and the chat and user: key names were ~400 of the ~620 bytes this call
+ * sent per message. They must stay equal to `modKeys` (keys.ts); test/moderation/hot-path-keys.test.ts checks it.
+ * Messages under the flood limit are remembered in `recent`, so a detected flood is deleted whole (messages over the
+ * limit are deleted as they come).
+ * ARGV: group, user, flood bucket ('' = off), bucket before, counter TTL ms, flood limit, fraction of the window
+ * gone, recent item ('' = none), slow-mode ms ('0' = off), chat, paste digest ('' = off), paste entry.
  */
 const HOT_PATH_LUA = `
-local ver = redis.call('GET', KEYS[1])
-local role = redis.call('HGET', KEYS[2], ARGV[1])
+local P, group, user = KEYS[1], ARGV[1], ARGV[2]
+local ver = redis.call('GET', P .. ':mod:ver:' .. group)
+local role = redis.call('HGET', P .. ':roles:' .. group, user)
 local cur, prev = 0, 0
-if ARGV[2] == '1' then
-  cur = redis.call('INCR', KEYS[3])
-  if cur == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
-  -- The previous bucket's key is this bucket's with the number before it (one key name fewer to send per message).
-  prev = tonumber(redis.call('GET', (string.gsub(KEYS[3], ':%d+$', ':' .. ARGV[12]))) or '0')
-  if ARGV[6] ~= '' and cur + prev * (1 - tonumber(ARGV[5])) <= tonumber(ARGV[4]) then
-    redis.call('LPUSH', KEYS[5], ARGV[6])
-    redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[7]) - 1)
-    redis.call('PEXPIRE', KEYS[5], ARGV[3])
+if ARGV[3] ~= '' then
+  local base = P .. ':mod:flood:' .. group .. ':' .. user .. ':'
+  local k = base .. ARGV[3]
+  cur = redis.call('INCR', k)
+  if cur == 1 then redis.call('PEXPIRE', k, ARGV[5]) end
+  prev = tonumber(redis.call('GET', base .. ARGV[4]) or '0')
+  if ARGV[8] ~= '' and cur + prev * (1 - tonumber(ARGV[7])) <= tonumber(ARGV[6]) then
+    local recent = P .. ':mod:recent:' .. group .. ':' .. user
+    redis.call('LPUSH', recent, ARGV[8])
+    redis.call('LTRIM', recent, 0, ${RECENT_MAX - 1})
+    redis.call('PEXPIRE', recent, ARGV[5])
   end
 end
 local slow = 1
-if ARGV[8] ~= '0' then
-  if not redis.call('SET', KEYS[6], '1', 'PX', ARGV[8], 'NX') then slow = 0 end
+if ARGV[9] ~= '0' then
+  if not redis.call('SET', P .. ':mod:slow:' .. ARGV[10] .. ':' .. user, '1', 'PX', ARGV[9], 'NX') then slow = 0 end
 end
 local paste = 0
-if ARGV[9] ~= '' then
-  redis.call('HSET', KEYS[7], ARGV[9], ARGV[10])
-  redis.call('PEXPIRE', KEYS[7], ARGV[11])
-  paste = redis.call('HLEN', KEYS[7])
+if ARGV[11] ~= '' then
+  local k = P .. ':mod:paste:' .. user .. ':' .. ARGV[11]
+  redis.call('HSET', k, group, ARGV[12])
+  redis.call('PEXPIRE', k, ${PASTE_WINDOW_MS})
+  paste = redis.call('HLEN', k)
 end
 return {ver or false, role or false, cur, prev, slow, paste}
 `;
@@ -113,7 +122,6 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys; now: (
     const e = ctx.event;
     const group = ctx.group;
     const redis = ctx.deps.redis;
-    const unused = ctx.deps.keys.prefix;
     let policy = await cache.get(group);
     const s = policy.settings;
     const text = e.text ?? '';
@@ -134,30 +142,20 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys; now: (
     const frac = (e.at % windowMs) / windowMs;
     const [version, role, cur, prev, slowOk, pasteChats] = await runHotPath(
       redis,
-      // Keys the script will not touch this time are sent as the bare prefix (same cluster slot, a few bytes): key
-      // names are most of what a message costs on the wire.
+      [ctx.deps.keys.prefix],
       [
-        mk.version(group),
-        mk.roles(group),
-        floodOn ? mk.flood(group, e.user.id, bucket) : unused,
-        unused,
-        floodOn && e.messageId ? mk.recent(group, e.user.id) : unused,
-        slowOn ? mk.slow(e.chat, e.user.id) : unused,
-        pasteOn ? mk.paste(e.user.id, digest) : unused,
-      ],
-      [
+        group,
         e.user.id,
-        floodOn ? '1' : '0',
+        floodOn ? String(bucket) : '',
+        String(bucket - 1),
         String(windowMs * 2),
         String(s.flood.messages),
         String(frac),
         floodOn && e.messageId ? `${e.chat}|${e.messageId}` : '',
-        String(RECENT_MAX),
         slowOn ? String(policy.slowmodeSeconds * 1000) : '0',
-        pasteOn ? group : '',
+        e.chat,
+        digest,
         pasteOn ? JSON.stringify({ chat: e.chat, messageId: e.messageId }) : '',
-        String(PASTE_WINDOW_MS),
-        String(bucket - 1),
       ],
     );
     policy = await cache.current(group, version, policy);
