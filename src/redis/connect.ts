@@ -8,15 +8,15 @@ import path from 'node:path';
 /** The REDIS_URL used when none is configured. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** A new ioredis connection; `forWorker` sets what BullMQ's blocking connections require. */
-export function createRedis(url: string, opts: { forWorker?: boolean; name?: string } = {}): Redis {
+/** A new ioredis connection; `forWorker` sets what BullMQ's blocking connections require (and no auto-pipelining). */
+export function createRedis(url: string, opts: { forWorker?: boolean; name?: string; autoPipelining?: boolean } = {}): Redis {
   const redis = new Redis(url, {
     lazyConnect: false,
     // Auto-pipelining batches the many small commands of concurrent handlers into few socket writes. Not on BullMQ's
     // worker connections: BullMQ sends one script per job step and waits for it, so batching only adds a turn of
     // the event loop and, per flush, a pipeline that copies BullMQ's ~50 defined scripts (measured: a no-op worker
     // drains 25,000 jobs/s without it, 15,500 with it).
-    enableAutoPipelining: !opts.forWorker,
+    enableAutoPipelining: opts.autoPipelining ?? !opts.forWorker,
     // Blocking worker connections must retry forever (BullMQ's requirement); others fail fast per command.
     maxRetriesPerRequest: opts.forWorker ? null : 20,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
