@@ -10,10 +10,10 @@ import type { AdapterDeps, AdapterStatus, OutboundLimits, PlatformAdapter } from
 import { XBudgets, adaptivePollInterval, msUntilNextPeriod } from './budget.js';
 import { createXClient } from './client.js';
 import { cleanHashtags, trackXHashtags, untrackXHashtags, xHashtagsKey } from './hashtags.js';
-import { isReplyRestricted, summarizeXError, toPerformError } from './errors.js';
+import { isDuplicate, isReplyRestricted, summarizeXError, toPerformError } from './errors.js';
 import { XPostSchema, XUserSchema, normalizeLike, normalizePost, type XPost, type XSource, type XUser } from './normalize.js';
 import { hasUserContext, resolveXOptions, type ResolvedXOptions, type XAdapterOptions } from './options.js';
-import { markdownToPlain, neutralizeMentions, splitThread } from './text.js';
+import { distinctVariant, markdownToPlain, neutralizeMentions, splitThread } from './text.js';
 
 /** Endpoint families whose rate-limit windows gate calls. */
 export const X_ENDPOINTS = {
@@ -831,6 +831,15 @@ class XAdapterImpl implements XAdapter {
           }
           // A quote starts its own conversation; the rest of the thread continues there.
           chat = chatKey('x', id);
+        } else if (isDuplicate(s)) {
+          // X refuses words the account already posted; the asker still gets them, marked as another post (once:
+          // a variant refused again is a real duplicate of this very action and fails for good).
+          this.log.info({ action: action.id, part: i + 1 }, 'x refused a duplicate post: sending it marked as another');
+          try {
+            id = await this.post({ text: distinctVariant(text, `${action.id}#${i}`), reply: { in_reply_to_tweet_id: prev } });
+          } catch (derr) {
+            throw derr instanceof RateLimitedError || derr instanceof PermanentPlatformError ? derr : toPerformError(derr);
+          }
         } else {
           const e = toPerformError(err);
           this.log.warn({ action: action.id, part: i + 1, of: parts.length, status: s.status }, `x post failed: ${e.message}`);

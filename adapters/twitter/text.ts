@@ -1,4 +1,5 @@
 /** Post text for X: length as X counts it (twitter-text), Townhall markdown to plain text, threads split on sentence borders. */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 /** The part of twitter-text Townhall uses (the package ships no type declarations). */
@@ -23,6 +24,19 @@ export function weightedLength(text: string): number {
 export function fitsOnePost(text: string): boolean {
   const p = twitterText.parseTweet(text);
   return p.valid && p.weightedLength <= MAX_POST_WEIGHT;
+}
+
+/**
+ * The same post marked as another one, for when X refuses it as duplicate content (the account already posted these
+ * words: two people asked the same thing, or someone ran /help twice). A short tag from `seed` (the action id, so a
+ * retry posts the same variant); the text is shortened when the tag would not fit in one post.
+ */
+export function distinctVariant(text: string, seed: string): string {
+  const tag = ` [${createHash('sha1').update(seed).digest('hex').slice(0, 4)}]`;
+  const chars = Array.from(text.trimEnd());
+  while (chars.length && !fitsOnePost(chars.join('') + tag)) chars.splice(-Math.max(1, Math.floor(chars.length / 50)));
+  const body = chars.join('');
+  return body.length < text.trimEnd().length ? `${body.replace(/\s+\S*$/, '')}…${tag}` : `${body}${tag}`;
 }
 
 /**

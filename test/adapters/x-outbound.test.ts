@@ -186,6 +186,28 @@ describe('x outbound', () => {
     assert.ok(s.problems.some((p) => /post budget/.test(p)));
   });
 
+  test('the same words to a second asker: X refuses them as duplicate content, the adapter sends them marked as another post', async () => {
+    const { fake, adapter, question, action, posts } = await setup();
+    const other = await fake.injectMessage({ chat: 'conv2', user: { id: '502', name: 'Bob' }, text: '/ask what is the roadmap?' });
+    const text = 'Q1 answered: the roadmap ships in March.';
+    await adapter.perform(action({ type: 'send', text, replyTo: question.id }));
+    const second = await adapter.perform(action({ type: 'send', text, replyTo: other.id }));
+    assert.equal(second.messageIds!.length, 1);
+    const out = fake.outbox().filter((o) => o.type === 'send');
+    assert.deepEqual(out.map((o) => o.replyTo), [question.id, other.id], 'each asker got a reply');
+    assert.equal(out[0]!.text, text);
+    assert.match(out[1]!.text!, /^Q1 answered: the roadmap ships in March\. \[[0-9a-f]{4}\]$/);
+    assert.equal(posts().length, 3, 'one refused attempt, then the variant');
+  });
+
+  test('a variant refused again fails for good (a duplicate of this very action), without a third attempt', async () => {
+    const { fake, adapter, question, action, posts } = await setup();
+    fake.failNext(403, { endpoint: POST, detail: 'You are not allowed to create a Tweet with duplicate content.' });
+    fake.failNext(403, { endpoint: POST, detail: 'You are not allowed to create a Tweet with duplicate content.' });
+    await assert.rejects(adapter.perform(action({ type: 'send', text: 'hello again', replyTo: question.id })), PermanentPlatformError);
+    assert.equal(posts().length, 2);
+  });
+
   test('a post X refuses gives its budget back', async () => {
     const { fake, adapter, question, action } = await setup({ budgets: { monthlyPosts: 5 } });
     fake.failNext(400, { endpoint: POST, detail: 'invalid' });

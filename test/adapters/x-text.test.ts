@@ -9,7 +9,7 @@ import { endpointFamily } from '../../adapters/twitter/client.js';
 import { isReplyRestricted, summarizeXError, toPerformError } from '../../adapters/twitter/errors.js';
 import { XPostSchema, normalizePost, unescapeXText, type XUser } from '../../adapters/twitter/normalize.js';
 import { resolveXOptions } from '../../adapters/twitter/options.js';
-import { markdownToPlain, neutralizeMentions, splitThread, weightedLength } from '../../adapters/twitter/text.js';
+import { distinctVariant, markdownToPlain, neutralizeMentions, splitThread, weightedLength } from '../../adapters/twitter/text.js';
 import { ChatEventSchema } from '../../src/core/events.js';
 import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
 import { REPLY_RESTRICTED_DETAIL } from '../fakes/x/index.js';
@@ -284,5 +284,23 @@ describe('errors and budgets', () => {
       return true;
     });
     assert.throws(() => resolveXOptions({ credentials: { bearerToken: 'b' }, pageSize: 1000 }), /pageSize/);
+  });
+});
+
+describe('distinctVariant (X duplicate-content refusals)', () => {
+  test('a short text gets a tag from the seed: the same seed the same variant, another seed another', () => {
+    const a = distinctVariant('Q1 answered: soon.', 'act-1#0');
+    assert.match(a, /^Q1 answered: soon\. \[[0-9a-f]{4}\]$/);
+    assert.equal(distinctVariant('Q1 answered: soon.', 'act-1#0'), a);
+    assert.notEqual(distinctVariant('Q1 answered: soon.', 'act-2#0'), a);
+  });
+
+  test('a full-length post is shortened on a word border so text and tag fit in 280 weighted characters', () => {
+    const full = 'word '.repeat(54).trim() + ' 🚀🚀🚀🚀';
+    assert.ok(twitterText.parseTweet(full).weightedLength <= 280 && twitterText.parseTweet(full).weightedLength > 270);
+    const v = distinctVariant(full, 'seed');
+    const p = twitterText.parseTweet(v);
+    assert.ok(p.valid && p.weightedLength <= 280, `weighted ${p.weightedLength}`);
+    assert.match(v, /^word word .*word… \[[0-9a-f]{4}\]$/);
   });
 });
