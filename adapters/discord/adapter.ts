@@ -16,6 +16,7 @@ import { PermanentPlatformError } from '../../src/core/errors.js';
 import type { AdapterDeps, AdapterStatus, OutboundLimits, PlatformAdapter } from '../types.js';
 import { TOWNHALL_COMMANDS, commandsHash } from './commands.js';
 import { toPlatformError } from './errors.js';
+import { channelsToCatchUp, cursorCommands, cursorKey, readMissed, type CatchUpChannel, type RestMessage } from './catch-up.js';
 import { InboundPipeline } from './inbound.js';
 import { Lru } from './lru.js';
 import { THREAD_TYPES, normalizeDispatch, type ChannelInfo, type KnownUser, type NormalizeContext, type Normalized, type PendingInteraction } from './normalize.js';
@@ -58,6 +59,10 @@ export interface DiscordAdapterOptions {
   stopTimeoutMs?: number;
   /** How long startInbound() waits for the gateway to be ready. */
   readyTimeoutMs?: number;
+  /** After a new gateway session, channels with a message published within this long are read for what was missed. */
+  catchUpMaxAgeMs?: number;
+  /** Pages of 100 messages read per channel when catching up. */
+  catchUpMaxPages?: number;
 }
 
 /** Defaults for every tunable option. */
@@ -80,6 +85,8 @@ export const DISCORD_DEFAULTS = {
   dedupeTtlMs: 24 * 3600 * 1000,
   stopTimeoutMs: 10_000,
   readyTimeoutMs: 30_000,
+  catchUpMaxAgeMs: 24 * 3600 * 1000,
+  catchUpMaxPages: 10,
 } satisfies Required<Omit<DiscordAdapterOptions, 'token' | 'applicationId' | 'apiBaseUrl'>>;
 
 type Tunable = keyof typeof DISCORD_DEFAULTS;
@@ -114,6 +121,8 @@ interface Counters {
   malformed: number;
   acknowledged: number;
   ackFailures: number;
+  /** Messages read back through REST after a new session (published or found already published). */
+  caughtUp: number;
 }
 
 /** Waits for a promise at most `ms`; true when it settled in time. The timer never outlives the wait. */
@@ -147,7 +156,7 @@ export class DiscordAdapter implements PlatformAdapter {
   private readonly fetching = new Map<string, Promise<ChannelInfo | null>>();
   private readonly ephemeral: ReadonlySet<string>;
   private readonly deferTimers = new Set<NodeJS.Timeout>();
-  private readonly counters: Counters = { dispatches: 0, skipped: {}, unknown: {}, malformed: 0, acknowledged: 0, ackFailures: 0 };
+  private readonly counters: Counters = { dispatches: 0, skipped: {}, unknown: {}, malformed: 0, acknowledged: 0, ackFailures: 0, caughtUp: 0 };
   private rateLimited = 0;
   /** Gateway session per shard, from READY: reaction ids use it so a RESUME replay keeps their ids. */
   private readonly sessions = new Map<number, string>();
@@ -176,6 +185,8 @@ export class DiscordAdapter implements PlatformAdapter {
       dedupeTtlMs: options.dedupeTtlMs ?? d.dedupeTtlMs,
       stopTimeoutMs: options.stopTimeoutMs ?? d.stopTimeoutMs,
       readyTimeoutMs: options.readyTimeoutMs ?? d.readyTimeoutMs,
+      catchUpMaxAgeMs: options.catchUpMaxAgeMs ?? d.catchUpMaxAgeMs,
+      catchUpMaxPages: options.catchUpMaxPages ?? d.catchUpMaxPages,
     };
     this.limits = this.o.limits;
     this.applicationId = options.applicationId ?? null;
@@ -252,6 +263,7 @@ export class DiscordAdapter implements PlatformAdapter {
       batchMax: this.o.publishBatchMax,
       publishRetryMs: this.o.publishRetryMs,
       dedupeTtlMs: this.o.dedupeTtlMs,
+      afterPublish: (published) => cursorCommands(this.deps.keys, published),
     });
     client.on(Events.Raw, (packet: GatewayDispatchPayload, shardId: number) => this.onRaw(packet, shardId));
     this.guardPacketHandlers(client);
@@ -263,7 +275,11 @@ export class DiscordAdapter implements PlatformAdapter {
       this.deps.log.error({ platform: 'discord', code: ev.code }, `discord gateway gave up: ${why}`);
     });
     client.on(Events.ShardResume, () => this.problems.delete('gateway'));
-    client.on(Events.ShardReady, () => this.problems.delete('gateway'));
+    client.on(Events.ShardReady, (shardId: number) => {
+      this.problems.delete('gateway');
+      // A new session (first start, restart, or IDENTIFY after an invalid session): Discord replays nothing to it.
+      void this.catchUp(shardId);
+    });
 
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
     await client.login(this.o.token);
@@ -356,6 +372,44 @@ export class DiscordAdapter implements PlatformAdapter {
         this.deps.log.warn({ platform: 'discord', err: err instanceof Error ? err.message : String(err) }, 'malformed gateway dispatch skipped');
       }
     }
+  }
+
+  /** Reads what each recently active channel got while no session was listening, and publishes it (catch-up.ts). */
+  private async catchUp(shardId: number): Promise<void> {
+    const limits = { maxAgeMs: this.o.catchUpMaxAgeMs, maxPages: this.o.catchUpMaxPages };
+    let channels: CatchUpChannel[];
+    try {
+      channels = await channelsToCatchUp(this.deps.redis, this.deps.keys, limits);
+    } catch (err) {
+      this.deps.log.warn({ platform: 'discord', err: err instanceof Error ? err.message : String(err) }, 'catch-up skipped: could not read the cursors');
+      return;
+    }
+    let total = 0;
+    for (const ch of channels) {
+      if (this.stopping || !this.pipeline || !this.client) return;
+      try {
+        // Channel facts first: normalizing needs them (thread parent, permissions), and REST messages carry no guild.
+        if (!(await this.channelInfo(ch.channelId).catch(() => null))) this.channels.set(ch.channelId, { id: ch.channelId, type: 0, guildId: ch.guildId, parentId: null });
+        const rest = this.client.rest;
+        total += await readMissed(
+          ch,
+          limits,
+          async (after) => (await rest.get(Routes.channelMessages(ch.channelId), { query: new URLSearchParams({ after, limit: '100' }) })) as RestMessage[],
+          (page) => {
+            const ctx = this.context(shardId);
+            const events = page.flatMap((m) => this.count('MESSAGE_CREATE', normalizeDispatch('MESSAGE_CREATE', { ...m, ...(ch.guildId ? { guild_id: ch.guildId } : {}) }, null, ctx)).events);
+            this.counters.caughtUp += page.length;
+            if (events.length) this.pipeline?.push(events);
+          },
+        );
+      } catch (err) {
+        const e = toPlatformError(err, 'catch-up');
+        // Gone or no longer readable: stop tracking it. Anything else: the cursor stays for the next session.
+        if ('status' in e && (e.status === 404 || e.status === 403)) await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId).catch(() => undefined);
+        this.deps.log.warn({ platform: 'discord', channel: ch.channelId, err: e.message }, 'catch-up of a channel failed');
+      }
+    }
+    if (total) this.deps.log.info({ platform: 'discord', channels: channels.length, messages: total }, 'read back messages sent while no gateway session was listening');
   }
 
   private count(t: string, n: Normalized): Normalized {
@@ -603,6 +657,7 @@ export class DiscordAdapter implements PlatformAdapter {
         interactionsAcknowledged: this.counters.acknowledged,
         interactionAckFailures: this.counters.ackFailures,
         restRateLimited: this.rateLimited,
+        caughtUp: this.counters.caughtUp,
         ...(stats ? { published: stats.published, duplicates: stats.duplicates, rejected: stats.rejected, waiting: stats.waiting } : {}),
       },
     };

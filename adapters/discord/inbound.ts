@@ -36,6 +36,8 @@ export interface InboundPipelineOptions {
   batchMax: number;
   publishRetryMs: number;
   dedupeTtlMs: number;
+  /** More writes for the pipeline that marks a published batch as seen (the catch-up cursors). */
+  afterPublish?: (published: readonly ChatEventInput[]) => string[][];
 }
 
 /** Ordered, batched, deduplicated publishing with retry. */
@@ -154,7 +156,7 @@ export class InboundPipeline {
     this.stats.published += fresh.length;
     for (const e of valid) this.recent.set(e.id, true);
     await this.o.redis
-      .pipeline(fresh.map((e) => ['set', this.seenKey(e.id), '1', 'PX', String(this.o.dedupeTtlMs)]))
+      .pipeline([...fresh.map((e) => ['set', this.seenKey(e.id), '1', 'PX', String(this.o.dedupeTtlMs)]), ...(this.o.afterPublish?.(fresh) ?? [])])
       .exec()
       .catch(() => undefined);
   }

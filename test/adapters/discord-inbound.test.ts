@@ -2,7 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ChatEventInput } from '../../src/core/events.js';
-import { discordHarness, type DiscordHarness } from '../fakes/discord/harness.js';
+import { channelsToCatchUp, cursorKey } from '../../adapters/discord/catch-up.js';
+import { createDiscordAdapter } from '../../adapters/discord/index.js';
+import { quietLogger } from '../../src/log.js';
+import { snowflake } from '../fakes/discord/model.js';
+import { FAST, discordHarness, type DiscordHarness } from '../fakes/discord/harness.js';
 
 const GENERAL = '900000000000000001';
 const RANDOM = '900000000000000002';
@@ -304,12 +308,73 @@ describe('discord gateway reconnects', () => {
     assert.equal(countOf(m), 1);
   });
 
-  test('INVALID_SESSION makes the client identify again and events keep flowing', async () => {
+  test('INVALID_SESSION makes the client identify again, events keep flowing, and what was written in between is read back', async () => {
     const identified = h.fake.nextIdentify();
     h.fake.invalidateSession(false);
+    // No session exists until the client identifies again: Discord delivers this to nobody.
+    const gap = await send('between the two sessions');
     await identified;
     const m = await send('after a new session');
     await h.recorder.waitFor(byMessage(m), 5000);
+    await h.recorder.waitFor(byMessage(gap), 5000);
+    assert.equal(countOf(gap), 1);
     assert.equal(h.fake.gateway.identifies, 2);
+  });
+});
+
+describe('discord catch-up after a restart', () => {
+  let h: DiscordHarness;
+  before(async () => {
+    h = await discordHarness({
+      setup: (fake) => {
+        fake.createChannel(GENERAL);
+        fake.createChannel(RANDOM);
+      },
+    });
+  });
+  after(async () => h.close());
+
+  const countOf = (id: string) => h.recorder.events.filter((e) => e.messageId === id).length;
+
+  test('messages written while the adapter was down are read back through REST after the new session, each once, in order', async () => {
+    const m1 = (await h.fake.injectMessage({ chat: GENERAL, user: ada, text: 'before the restart' })).id;
+    const r1 = (await h.fake.injectMessage({ chat: RANDOM, user: bob, text: 'random before' })).id;
+    await h.recorder.waitFor(byMessage(m1));
+    await h.recorder.waitFor(byMessage(r1));
+    await h.adapter.stop(); // the process is gone: no session listens, Discord keeps nothing for a new one
+
+    const missed: string[] = [];
+    for (let i = 0; i < 130; i++) missed.push((await h.fake.injectMessage({ chat: GENERAL, user: ada, text: `while down ${i}` })).id); // more than a page
+    const r2 = (await h.fake.injectMessage({ chat: RANDOM, user: mod, text: 'random while down' })).id;
+
+    const second = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: h.fake.url, registerCommands: 'off', ...FAST }, { sink: h.recorder, redis: h.redis, keys: h.keys, log: quietLogger() });
+    await second.init();
+    await second.startInbound();
+    try {
+      await h.recorder.waitFor(byMessage(missed[missed.length - 1]!), 10_000);
+      await h.recorder.waitFor(byMessage(r2), 10_000);
+      const live = (await h.fake.injectMessage({ chat: GENERAL, user: bob, text: 'after the restart' })).id;
+      await h.recorder.waitFor(byMessage(live));
+
+      assert.equal(h.fake.gateway.identifies, 2, 'a new session, not a RESUME');
+      for (const id of [m1, r1, ...missed, r2, live]) assert.equal(countOf(id), 1, `message ${id} published once`);
+      const general = h.recorder.events.filter((e) => e.chat === `discord:${GENERAL}` && e.kind === 'message').map((e) => e.messageId);
+      assert.deepEqual(general, [m1, ...missed, live], 'in the order they were written');
+      const caught = h.recorder.events.find((e) => e.messageId === r2)!;
+      assert.equal(caught.chatType, 'group', 'the guild is known although REST messages carry none');
+      assert.equal(caught.user.isAdmin, true, "the moderator's rights are computed as for a gateway message");
+      assert.equal(caught.url, `https://discord.com/channels/${h.fake.guildId}/${RANDOM}/${r2}`);
+      assert.equal(second.status().details?.caughtUp, 131);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test('cursors of channels quiet for longer than the limit are dropped instead of read', async () => {
+    const key = cursorKey(h.keys);
+    await h.redis.hset(key, 'c-old', `${snowflake(Date.now() - 3 * 86_400_000)}|g`, 'c-new', `${snowflake(Date.now() - 60_000)}|g`, 'c-bad', 'x|g');
+    const got = await channelsToCatchUp(h.redis, h.keys, { maxAgeMs: 86_400_000, maxPages: 1 });
+    assert.deepEqual(got.map((c) => c.channelId).filter((c) => c.startsWith('c-')), ['c-new']);
+    assert.deepEqual(await h.redis.hmget(key, 'c-old', 'c-new', 'c-bad'), [null, (await h.redis.hget(key, 'c-new'))!, null]);
   });
 });

@@ -343,12 +343,22 @@ export class FakeRest {
 
   private listMessages(ch: FakeChannel, query: Record<string, string>): unknown[] {
     const limit = Math.min(100, Math.max(1, Number(query.limit ?? 50) || 50));
+    // REST message objects, unlike gateway dispatches, carry neither guild_id nor member.
+    const wire = (id: string) => {
+      const { guild_id: _g, member: _m, ...m } = this.state.wire(this.state.messages.get(id)!);
+      return m;
+    };
     let ids = [...(this.state.channelMessages.get(ch.id) ?? [])].reverse();
+    if (query.after) {
+      // As Discord: the `limit` messages right after that id, newest first.
+      const newer = (a: string, b: string) => (a.length !== b.length ? a.length > b.length : a > b);
+      return ids.filter((id) => newer(id, query.after!)).slice(-limit).map(wire);
+    }
     if (query.before) {
       const i = ids.indexOf(query.before);
       ids = i >= 0 ? ids.slice(i + 1) : ids;
     }
-    return ids.slice(0, limit).map((id) => this.state.wire(this.state.messages.get(id)!));
+    return ids.slice(0, limit).map(wire);
   }
 
   private editChannel(ch: FakeChannel, b: Record<string, unknown>): FakeChannel {

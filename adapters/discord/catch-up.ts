@@ -1,0 +1,103 @@
+/**
+ * Messages the gateway never delivered. A RESUME replays what a session missed, but a crashed or restarted adapter
+ * starts a new session (IDENTIFY), and Discord does not replay anything to a new one: what people wrote while the
+ * adapter was down would be lost. So the adapter keeps, per channel, the newest message it has published (a cursor
+ * in Redis), and after every READY reads each recently active channel from its cursor on through REST — the same
+ * message objects, normalized and published like gateway dispatches (what was already published is dropped by the
+ * inbound pipeline's seen marks).
+ */
+import type { Redis } from 'ioredis';
+import type { ChatEventInput } from '../../src/core/events.js';
+import type { Keys } from '../../src/redis/keys.js';
+
+/** Discord's epoch: snowflake ids carry their creation time (ms since this) in the bits above 22. */
+const DISCORD_EPOCH = 1_420_070_400_000n;
+
+/** A channel to read from: where the cursor is, and the guild its messages belong to (REST messages lack guild_id). */
+export interface CatchUpChannel {
+  channelId: string;
+  after: string;
+  guildId: string | null;
+}
+
+/** How much catching up one READY may do. */
+export interface CatchUpLimits {
+  /** Channels whose newest published message is older than this are not read (and their cursor is dropped). */
+  maxAgeMs: number;
+  /** Pages of 100 messages read per channel at most. */
+  maxPages: number;
+}
+
+/** The creation time of a snowflake id (ms), or NaN for something that is not one. */
+export function snowflakeMs(id: string): number {
+  if (!/^\d{1,20}$/.test(id)) return NaN;
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
+}
+
+/** True when snowflake `a` is newer than `b`. */
+export function newerId(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+/** The cursor hash: channel id -> `<newest published message id>|<guild id>`. */
+export function cursorKey(keys: Keys): string {
+  return keys.k('adapter', 'discord', 'cursor');
+}
+
+/**
+ * The cursor writes for a batch just published: per channel, the newest new message in it (edits and other kinds
+ * keep the ids of older messages). Returned as commands for the pipeline that already writes the seen marks.
+ */
+export function cursorCommands(keys: Keys, events: readonly ChatEventInput[]): string[][] {
+  const newest = new Map<string, { id: string; guild: string }>();
+  for (const e of events) {
+    if ((e.kind !== 'message' && e.kind !== 'command') || !e.messageId || !e.raw) continue;
+    const raw = e.raw as { t?: unknown; channel?: unknown; guild?: unknown };
+    if (raw.t !== 'MESSAGE_CREATE' || typeof raw.channel !== 'string') continue;
+    const cur = newest.get(raw.channel);
+    if (!cur || newerId(e.messageId, cur.id)) newest.set(raw.channel, { id: e.messageId, guild: typeof raw.guild === 'string' ? raw.guild : '' });
+  }
+  if (!newest.size) return [];
+  const fields = [...newest].flatMap(([channel, v]) => [channel, `${v.id}|${v.guild}`]);
+  return [['hset', cursorKey(keys), ...fields]];
+}
+
+/** The channels to read after a READY (cursor recent enough), dropping the cursors of channels gone quiet. */
+export async function channelsToCatchUp(redis: Redis, keys: Keys, limits: CatchUpLimits, now = Date.now()): Promise<CatchUpChannel[]> {
+  const all = await redis.hgetall(cursorKey(keys));
+  const out: CatchUpChannel[] = [];
+  const stale: string[] = [];
+  for (const [channelId, v] of Object.entries(all)) {
+    const [after = '', guild = ''] = v.split('|');
+    const at = snowflakeMs(after);
+    if (!Number.isFinite(at) || now - at > limits.maxAgeMs) stale.push(channelId);
+    else out.push({ channelId, after, guildId: guild || null });
+  }
+  if (stale.length) await redis.hdel(cursorKey(keys), ...stale);
+  return out;
+}
+
+/** A REST message object as far as catching up needs it. */
+export interface RestMessage {
+  id: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Reads one channel's messages after its cursor, oldest first, page by page (`fetchPage(after)` returns up to 100
+ * messages newer than `after`, in any order), and hands each page to `deliver` as it comes.
+ */
+export async function readMissed(ch: CatchUpChannel, limits: CatchUpLimits, fetchPage: (after: string) => Promise<RestMessage[]>, deliver: (page: RestMessage[]) => void): Promise<number> {
+  let after = ch.after;
+  let total = 0;
+  for (let page = 0; page < limits.maxPages; page++) {
+    const got = (await fetchPage(after)).filter((m) => typeof m.id === 'string' && newerId(m.id, after));
+    if (!got.length) break;
+    got.sort((a, b) => (a.id === b.id ? 0 : newerId(a.id, b.id) ? 1 : -1));
+    deliver(got);
+    total += got.length;
+    after = got[got.length - 1]!.id;
+    if (got.length < 100) break;
+  }
+  return total;
+}
