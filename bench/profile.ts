@@ -1,7 +1,7 @@
 /**
  * Reads a V8 `.cpuprofile` (from `node --cpu-prof`) and says where the time went: self time per function and per
  * area (our code by folder, each dependency, Node internals, GC, idle). Run alone:
- *   node --import tsx bench/profile.ts FILE.cpuprofile [top]
+ *   node --import tsx bench/profile.ts FILE.cpuprofile... [top]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,10 +69,16 @@ export function summarizeProfile(file: string, top = 20): string[] {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [file, top] = process.argv.slice(2);
-  if (!file) {
-    console.error('usage: node --import tsx bench/profile.ts FILE.cpuprofile [top]');
+  // Files and an optional count, in any order: a shell glob may name several profiles (Node writes one per thread).
+  const args = process.argv.slice(2);
+  const files = args.filter((a) => !/^\d+$/.test(a));
+  const top = Number(args.find((a) => /^\d+$/.test(a)) ?? 25);
+  if (!files.length) {
+    console.error('usage: node --import tsx bench/profile.ts FILE.cpuprofile... [top]');
     process.exit(2);
   }
-  for (const line of summarizeProfile(file, Number(top ?? 25))) console.log(line);
+  for (const file of files) {
+    if (files.length > 1) console.log(`== ${file}`);
+    for (const line of summarizeProfile(file, top)) console.log(line);
+  }
 }
