@@ -59,6 +59,8 @@ export const ConfigSchema = z
         detectQuestions: z.boolean().default(true),
         premoderation: z.boolean().default(false),
         rewardCooldown: duration.default('30d'),
+        /** How long a closed or cancelled AMA's questions, votes and answers are kept ('0d' = forever); then they are deleted. */
+        retention: duration.default('180d'),
       })
       .prefault({}),
     moderation: z

@@ -312,8 +312,36 @@ export async function closeOp(env: AmaEnv, ama: Ama, now: number, opts: CloseOpt
       announceChange(env, ama, tx, 'untrack');
       for (const t of ['announce', 'open', 'close', 'notify'] as const) cancelTask(env, taskId({ type: t, amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
+      schedulePurge(env, ama.id, now, tx);
     },
   };
+}
+
+/** Schedules the deletion of an AMA's data at the end of its retention (`ama.retention`; 0 keeps it). */
+function schedulePurge(env: AmaEnv, amaId: string, now: number, tx: ChainableCommander): void {
+  const keepMs = durationToMs(env.deps.config.ama.retention);
+  if (keepMs > 0) scheduleTask(env, { type: 'purge', amaId }, now + keepMs, tx);
+}
+
+/**
+ * Deletes a closed or cancelled AMA: every key under `ama:<id>:` (questions, asks, votes, the duplicate index,
+ * answers places, winners), its hash, and its entries in the AMA lists. Keys are found with SCAN in pages, so a
+ * large AMA never blocks Redis; a crash halfway leaves the task to run again (every step is idempotent).
+ */
+export async function purgeAma(env: AmaEnv, ama: Ama): Promise<number> {
+  const redis = env.deps.redis;
+  const match = `${env.k.ama(ama.id).replace(/[*?[\]\\]/g, '\\$&')}:*`;
+  let cursor = '0';
+  let removed = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) removed += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  const tx = redis.multi().unlink(env.k.ama(ama.id)).zrem(env.k.all(), ama.id);
+  for (const chat of ama.chats) tx.zrem(env.k.byChat(safeBase(chat)), ama.id);
+  await tx.exec();
+  return removed + 1;
 }
 
 /** Cancels a scheduled AMA (nothing is posted; its tasks are dropped). */
@@ -324,6 +352,7 @@ export function cancelOp(env: AmaEnv, ama: Ama, now: number): Op {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled', 'cancelled', 'closedAt', now, ama.id]);
       for (const t of ['announce', 'open', 'close', 'notify'] as const) cancelTask(env, taskId({ type: t, amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
+      schedulePurge(env, ama.id, now, tx);
     },
   };
 }

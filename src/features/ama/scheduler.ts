@@ -10,7 +10,7 @@ import type { CoreDeps } from '../../pipeline/context.js';
 import { createRedis } from '../../redis/connect.js';
 import type { Keys } from '../../redis/keys.js';
 import { runPlaceTask } from './answers.js';
-import { announceOp, closeOp, notifyBatch, openOp, remindOp, runOp, spawnNext, type CloseOptions } from './lifecycle.js';
+import { announceOp, closeOp, notifyBatch, openOp, purgeAma, remindOp, runOp, spawnNext, type CloseOptions } from './lifecycle.js';
 import { getAma, type AmaEnv } from './store.js';
 import { runDueTasks, type AmaTask, type TaskOutcome } from './tasks.js';
 
@@ -55,6 +55,10 @@ export async function handleAmaTask(env: AmaEnv, task: AmaTask, now: number, opt
       return;
     case 'place':
       return runPlaceTask(env, task, ama, now);
+    case 'purge':
+      // Only what is over: an AMA re-opened or re-scheduled since keeps its data.
+      if (ama.status === 'closed' || ama.status === 'cancelled') await purgeAma(env, ama);
+      return;
   }
 }
 

@@ -18,7 +18,9 @@ export type AmaTask =
   /** Create the next AMA of a recurring series. */
   | { type: 'spawn'; series: string }
   /** Tell subscribers about an AMA (in batches). */
-  | { type: 'notify'; amaId: string; cursor?: string };
+  | { type: 'notify'; amaId: string; cursor?: string }
+  /** Delete a closed AMA's data once its retention is over. */
+  | { type: 'purge'; amaId: string };
 
 /** The stable id of a task: scheduling the same task again moves it instead of adding a second one. */
 export function taskId(t: AmaTask): string {
