@@ -18,7 +18,7 @@ export interface Core {
 /** Builds the core with every feature on. */
 export function buildCore(deps: CoreDeps, opts: { llmApiKey?: string | undefined; publicUrl?: string | undefined } = {}): Core {
   const registry = new CommandRegistry();
-  const history = createHistory(deps);
+  const history = createHistory(deps, { llmApiKey: opts.llmApiKey });
   const moderation = createModeration(deps);
   // Live notes wrap everything after them, so the dashboard hears of each handled event once it is handled.
   const before: Feature[] = [liveNotesFeature(deps), moderation.feature];

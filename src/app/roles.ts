@@ -66,7 +66,7 @@ export async function runRoles(
     log.info({ platforms: opts.adapters.map((a) => a.platform) }, 'adapters receiving');
   }
   if (roles.has('scheduler')) {
-    const digests = await startDigestScheduler({ url, deps: rt.deps });
+    const digests = await startDigestScheduler({ url, deps: rt.deps, llmApiKey: rt.env.LLM_API_KEY });
     closers.push(digests.close);
     const amas = await startAmaScheduler({ url, keys, deps: rt.deps, ...(rt.env.LLM_API_KEY ? { llmApiKey: rt.env.LLM_API_KEY } : {}) });
     closers.push(amas.close);

@@ -118,6 +118,8 @@ export interface Digest {
   decisions: DigestPoint[];
   topReacted: ReactedPoint[];
   links: DigestLink[];
+  /** A few sentences on the whole window from the configured model (absent without one, or when it failed). */
+  overview?: string;
 }
 
 /** Window and limits of `buildDigest`. */
@@ -524,6 +526,11 @@ export function renderDigest(digest: Digest, opts: RenderOptions): string {
   ];
 
   const sections: Section[] = [
+    {
+      title: 'Summary',
+      total: digest.overview ? 1 : 0,
+      items: digest.overview ? [f.text(oneLine(digest.overview, 700))] : [],
+    },
     {
       title: 'Main conversations',
       total: t.conversations,

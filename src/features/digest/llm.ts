@@ -247,6 +247,31 @@ export function createSummaryProvider(config?: Partial<LlmProviderConfig>): Summ
   return new ExtractiveProvider();
 }
 
+/** What `digest.llm` holds in the app config. */
+export interface DigestLlmConfig {
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+  contextChars: number;
+}
+
+/**
+ * The provider of digest overviews: the configured model, or none (a digest then carries only its extractive lines).
+ * The whole overview gets one request's timeout twice over: a digest is answered in seconds, never held by a model.
+ */
+export function overviewProvider(llm: DigestLlmConfig | undefined, apiKey?: string, onFallback?: (reason: string) => void): SummaryProvider | undefined {
+  if (!llm) return undefined;
+  return new OpenAiCompatibleProvider({
+    baseUrl: llm.baseUrl,
+    model: llm.model,
+    ...(apiKey ? { apiKey } : {}),
+    timeoutMs: llm.timeoutMs,
+    totalTimeoutMs: llm.timeoutMs * 2,
+    contextChars: llm.contextChars,
+    ...(onFallback ? { onFallback } : {}),
+  });
+}
+
 /** Name the CLI (`townhall eval summaries --method llm`) imports; same class as OpenAiCompatibleProvider. */
 export const LlmSummaryProvider = OpenAiCompatibleProvider;
 /** Instance type of LlmSummaryProvider. */

@@ -6,6 +6,7 @@ import type { CommandSpec } from '../../commands/router.js';
 import type { CoreDeps } from '../../pipeline/context.js';
 import type { Feature } from '../../pipeline/handle-event.js';
 import { durationMs } from '../../config/load.js';
+import { overviewProvider } from '../digest/llm.js';
 import { chatDigest, renderForChat } from './service.js';
 import { historyKeys, recordDeletion, recordEdit, recordMessage, recordReaction, type Retention } from './store.js';
 
@@ -27,7 +28,9 @@ function windowArg(arg: string | undefined, fallback = DEFAULT_WINDOW_MS): numbe
 const fmtWindow = (ms: number) => (ms % 3600_000 === 0 ? `${ms / 3600_000}h` : `${Math.round(ms / 60_000)}m`);
 
 /** Builds the history feature and its commands. */
-export function createHistory(deps: CoreDeps): { feature: Feature; commands: CommandSpec[] } {
+export function createHistory(deps: CoreDeps, opts: { llmApiKey?: string | undefined } = {}): { feature: Feature; commands: CommandSpec[] } {
+  // Digests get an overview paragraph from the model when `digest.llm` is configured (LLM_API_KEY from the environment).
+  const overview = overviewProvider(deps.config.digest.llm, opts.llmApiKey, (reason) => deps.log.warn({ reason }, 'digest overview: the model failed, digest sent without it'));
   const retention: Retention = { maxMessages: deps.config.core.history.maxMessages, maxAgeMs: durationMs(deps.config.core.history.maxAge) };
   const { keys, redis } = deps;
   // When this process last renewed a chat's expiries and its place in the chat index. Per message that was three
@@ -78,7 +81,7 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
     run: async (ctx, cmd) => {
       const win = windowArg(cmd.args[0]);
       const now = deps.now();
-      const { digest } = await chatDigest(redis, keys, ctx.event.chat, now - win, now + 1, { maxAgeMs: retention.maxAgeMs, threadWindow: deps.config.core.threadWindow });
+      const { digest } = await chatDigest(redis, keys, ctx.event.chat, now - win, now + 1, { maxAgeMs: retention.maxAgeMs, threadWindow: deps.config.core.threadWindow, overview });
       if (!digest.totals.messages) return ctx.reply(`Nothing was said here in the last ${fmtWindow(win)}.`);
       ctx.reply(renderForChat(digest, ctx.event.chat, `Digest of the last ${fmtWindow(win)}`), { priority: 'digest' });
     },
@@ -97,7 +100,7 @@ export function createHistory(deps: CoreDeps): { feature: Feature; commands: Com
         const last = await redis.hget(historyKeys(keys, ctx.group).lastSeen, ctx.event.user.id);
         from = last ? Math.max(Number(last), now - MAX_WINDOW_MS) : now - DEFAULT_WINDOW_MS;
       }
-      const { digest } = await chatDigest(redis, keys, ctx.event.chat, from, now + 1, { threadWindow: deps.config.core.threadWindow });
+      const { digest } = await chatDigest(redis, keys, ctx.event.chat, from, now + 1, { threadWindow: deps.config.core.threadWindow, overview });
       const title = `Catch-up since ${new Date(from).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
       const text = digest.totals.messages ? renderForChat(digest, ctx.event.chat, title) : `${title}: nothing new.`;
       ctx.reply(text, { private: true, priority: 'digest' });

@@ -6,6 +6,7 @@ import type { CoreDeps } from '../../pipeline/context.js';
 import { inboundBacklog } from '../../queue/inbound.js';
 import { INBOUND_QUEUE } from '../../queue/names.js';
 import { createRedis } from '../../redis/connect.js';
+import { overviewProvider } from '../digest/llm.js';
 import { chatDigest, renderForChat } from './service.js';
 
 /** The queue scheduled digests run on. */
@@ -20,8 +21,9 @@ export async function overloaded(deps: CoreDeps, inbound: Queue): Promise<boolea
 }
 
 /** Registers the configured schedules and runs their worker; one schedule per chat however many processes run this. */
-export async function startDigestScheduler(opts: { url: string; deps: CoreDeps; deferMs?: number }): Promise<{ close(): Promise<void> }> {
+export async function startDigestScheduler(opts: { url: string; deps: CoreDeps; deferMs?: number; llmApiKey?: string | undefined }): Promise<{ close(): Promise<void> }> {
   const { deps } = opts;
+  const overview = overviewProvider(deps.config.digest.llm, opts.llmApiKey, (reason) => deps.log.warn({ reason }, 'digest overview: the model failed, digest sent without it'));
   const connection = createRedis(opts.url, { name: 'townhall-digests' });
   const queue = new Queue(DIGEST_QUEUE, { connection, prefix: deps.keys.prefix });
   const inbound = new Queue(INBOUND_QUEUE, { connection, prefix: deps.keys.prefix });
@@ -42,7 +44,7 @@ export async function startDigestScheduler(opts: { url: string; deps: CoreDeps; 
       }
       const now = deps.now();
       const win = durationMs(job.data.window);
-      const { digest } = await chatDigest(deps.redis, deps.keys, job.data.chat, now - win, now + 1, { maxAgeMs: durationMs(deps.config.core.history.maxAge), threadWindow: deps.config.core.threadWindow });
+      const { digest } = await chatDigest(deps.redis, deps.keys, job.data.chat, now - win, now + 1, { maxAgeMs: durationMs(deps.config.core.history.maxAge), threadWindow: deps.config.core.threadWindow, overview });
       if (!digest.totals.messages) return;
       await deps.outbound.enqueue([
         {

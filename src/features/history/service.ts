@@ -4,17 +4,37 @@ import type { Platform } from '../../core/ids.js';
 import { platformOf } from '../../core/ids.js';
 import type { Keys } from '../../redis/keys.js';
 import { buildDigest, renderDigest, type Digest, type StoredMessage } from '../digest/digest.js';
+import type { SummaryProvider } from '../digest/llm.js';
 import { assignThreads, groupThreads } from './threads.js';
 import { readHistory, trimByAge } from './store.js';
 
 /** The longest message a platform takes; X gets a thread, so a longer text is fine there. */
 export const PLATFORM_MAX_CHARS: Record<Platform, number> = { telegram: 4096, discord: 2000, x: 1400 };
 
-/** The digest of a chat over [from, to). */
-export async function chatDigest(redis: Redis, keys: Keys, chat: string, from: number, to: number, opts: { maxAgeMs?: number; threadWindow?: number } = {}): Promise<{ digest: Digest; messages: StoredMessage[] }> {
+/** Messages an overview is written from at most (the newest): bounds the model's work on a very busy window. */
+export const OVERVIEW_MAX_LINES = 1500;
+/** Fewer messages than this get no overview: the digest's own lines already say it all. */
+export const OVERVIEW_MIN_MESSAGES = 8;
+
+/** The digest of a chat over [from, to); with `overview`, headed by the model's few sentences on the whole window. */
+export async function chatDigest(
+  redis: Redis,
+  keys: Keys,
+  chat: string,
+  from: number,
+  to: number,
+  opts: { maxAgeMs?: number; threadWindow?: number; overview?: SummaryProvider | undefined } = {},
+): Promise<{ digest: Digest; messages: StoredMessage[] }> {
   if (opts.maxAgeMs) await trimByAge(redis, keys, chat, opts.maxAgeMs, to);
   const messages = await assignThreads(redis, keys, chat, await readHistory(redis, keys, chat, from, to), opts.threadWindow);
-  return { digest: buildDigest(messages, { from, to }), messages };
+  const digest = buildDigest(messages, { from, to });
+  const said = messages.filter((m) => !m.deleted);
+  if (opts.overview && said.length >= OVERVIEW_MIN_MESSAGES) {
+    const r = await opts.overview.summarize(said.slice(-OVERVIEW_MAX_LINES).map((m) => ({ user: m.userName, text: m.text })), { maxWords: 60 });
+    // The provider falls back to extractive text on any failure; the digest already has extractive lines.
+    if (r.source === 'llm' && r.text.trim()) digest.overview = r.text.trim();
+  }
+  return { digest, messages };
 }
 
 /** The digest as one platform message, headed by its window. */
