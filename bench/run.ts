@@ -11,10 +11,12 @@
  * TOWNHALL_BENCH_CPU_PROF (a directory: core workers run under --cpu-prof and the hottest functions are printed).
  */
 import { Queue } from 'bullmq';
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { ConfigSchema, type Config } from '../config/schema.js';
 import { buildCore } from '../src/app/core.js';
@@ -29,7 +31,8 @@ import { discoverRedis, redisAnswers, spawnRedis, type SpawnedRedis } from '../s
 import { Keys } from '../src/redis/keys.js';
 import { historyKeys } from '../src/features/history/store.js';
 import { loadChatLines } from './corpus.js';
-import { forkWorker, type BenchWorker } from './procs.js';
+import type { ProducerSpec } from './producer-proc.js';
+import { ROOT, forkWorker, type BenchWorker } from './procs.js';
 import { summarizeProfile } from './profile.js';
 import { benchThreading } from './threading.js';
 import type { WorkerReport } from './worker-proc.js';
@@ -164,41 +167,48 @@ async function drainRun(b: Bench, o: { mode: 'core' | 'noop'; procs: number; pre
   }
 }
 
-/** Offers `rate` events per second for `seconds` from this process to one worker process; latency from enqueue to handled. */
-async function latencyRun(b: Bench, o: { mode: 'core' | 'noop'; prefix: string; events: ChatEventInput[]; rate: number }): Promise<{ report: WorkerReport; offered: number }> {
+/**
+ * Offers `rate` events per second from a producer process (bench/producer-proc.ts, as an adapter would) to one
+ * worker process; latency from enqueue to handled. Three seconds at the same rate first, not measured.
+ */
+async function latencyRun(b: Bench, o: { mode: 'core' | 'noop'; prefix: string; count: number; firstMessageId: number; rate: number }): Promise<{ report: WorkerReport; offered: number }> {
   const keys = new Keys(o.prefix);
   const inbound = new InboundQueue({ url: b.url, keys });
   const w = await forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: true });
-  const offer = async (events: ChatEventInput[]): Promise<number> => {
-    const started = Date.now();
-    let sent = 0;
-    while (sent < events.length) {
-      const due = Math.min(events.length, Math.floor(((Date.now() - started) / 1000) * o.rate));
-      if (due > sent) {
-        const at = Date.now();
-        const batch = events.slice(sent, due).map((e) => ({ ...e, at }));
-        // The no-op worker gets one job per message (it is the BullMQ baseline); the core gets what adapters send.
-        if (o.mode === 'noop') await inbound.publishRaw(batch.map((e) => ({ id: e.id, data: e })));
-        else await inbound.publish(batch);
-        sent = due;
-      }
-      await sleep(5);
-    }
-    return events.length / ((Date.now() - started) / 1000);
-  };
+  const warm = Math.min(o.count, o.rate * 3);
+  const producer = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'producer-proc.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_PRODUCER: JSON.stringify({ url: b.url, prefix: o.prefix, mode: o.mode, rate: o.rate, warm, count: o.count, chats: CHATS, firstMessageId: o.firstMessageId } satisfies ProducerSpec) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = (type: string) =>
+    new Promise<{ type: string; offered?: number }>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`bench producer exited (code ${code}) before '${type}'`));
+      producer.once('exit', onExit);
+      const on = (m: { type: string; offered?: number }) => {
+        if (m.type !== type) return;
+        producer.off('message', on);
+        producer.off('exit', onExit);
+        resolve(m);
+      };
+      producer.on('message', on);
+    });
   try {
-    // Three seconds at the same rate first, not measured: a freshly started process is not what runs in production.
-    const warm = Math.min(o.events.length, o.rate * 3);
-    await offer(o.events.slice(0, warm));
+    await next('ready');
+    producer.send({ cmd: 'warm' });
+    await next('warmed');
     await drained(inbound.queue, 120_000);
     await w.reset();
-    const offered = await offer(o.events.slice(warm));
+    producer.send({ cmd: 'go' });
+    const { offered = 0 } = await next('done');
     await drained(inbound.queue, 300_000);
     return { report: await w.stop(), offered };
   } catch (err) {
     w.child.kill('SIGKILL');
     throw err;
   } finally {
+    producer.kill('SIGKILL');
     await inbound.close();
   }
 }
@@ -391,6 +401,12 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
     nextId += count + 1;
     return evs;
   };
+  /** Message ids for `count` events another process generates (the latency producer). */
+  const reserveIds = (count: number): number => {
+    const first = nextId;
+    nextId += count + 1;
+    return first;
+  };
 
   try {
     say(`townhall bench: ${n.toLocaleString('en-US')} messages over ${CHATS} chats, concurrency ${CONCURRENCY} per worker process`);
@@ -509,7 +525,7 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
     // ---- latency at an offered rate --------------------------------------------------------------------------
     await section('latency', async () => {
       const count = rate * (seconds + 3);
-      const lat = await latencyRun(b, { mode: 'core', prefix, events: workload(count), rate });
+      const lat = await latencyRun(b, { mode: 'core', prefix, count, firstMessageId: reserveIds(count), rate });
       await obliterateOutbound(b);
       const l = lat.report.latency!;
       rss.latency_core_worker = lat.report.maxRssMb;
@@ -520,14 +536,14 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       result.latency_seconds = seconds;
       say(`  latency   core at ${Math.round(lat.offered)} msg/s for ${seconds} s   p50 ${l.p50} ms   p99 ${l.p99} ms   max ${l.max} ms   (${l.n} handled)`);
       const noopPrefix = `{${prefix.slice(1, -1)}-noop}`;
-      const nl = await latencyRun(b, { mode: 'noop', prefix: noopPrefix, events: workload(count), rate });
+      const nl = await latencyRun(b, { mode: 'noop', prefix: noopPrefix, count, firstMessageId: reserveIds(count), rate });
       await dropPrefix(redis, noopPrefix);
       const bl = nl.report.latency!;
       result.baseline_latency_ms = { p50: bl.p50, p99: bl.p99, max: bl.max };
       say(`            no-op at the same rate        p50 ${bl.p50} ms   p99 ${bl.p99} ms   max ${bl.max} ms`);
       // Half the rate as well: where the latency stands when the offered load is below what one process drains.
       const half = Math.round(rate / 2);
-      const hl = await latencyRun(b, { mode: 'core', prefix, events: workload(half * (seconds + 3)), rate: half });
+      const hl = await latencyRun(b, { mode: 'core', prefix, count: half * (seconds + 3), firstMessageId: reserveIds(half * (seconds + 3)), rate: half });
       await obliterateOutbound(b);
       const h = hl.report.latency!;
       result.latency_at_half_rate_ms = { rate: Math.round(hl.offered), p50: h.p50, p99: h.p99, max: h.max };
