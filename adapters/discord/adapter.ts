@@ -379,7 +379,8 @@ export class DiscordAdapter implements PlatformAdapter {
     const limits = { maxAgeMs: this.o.catchUpMaxAgeMs, maxPages: this.o.catchUpMaxPages };
     let channels: CatchUpChannel[];
     try {
-      channels = await channelsToCatchUp(this.deps.redis, this.deps.keys, limits);
+      const known = [...(this.client?.channels.cache.values() ?? [])].map((c) => ({ id: c.id, type: c.type, guildId: 'guildId' in c ? (c.guildId ?? null) : null }));
+      channels = await channelsToCatchUp(this.deps.redis, this.deps.keys, limits, known);
     } catch (err) {
       this.deps.log.warn({ platform: 'discord', err: err instanceof Error ? err.message : String(err) }, 'catch-up skipped: could not read the cursors');
       return;

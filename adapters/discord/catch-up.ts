@@ -62,18 +62,41 @@ export function cursorCommands(keys: Keys, events: readonly ChatEventInput[]): s
   return [['hset', cursorKey(keys), ...fields]];
 }
 
-/** The channels to read after a READY (cursor recent enough), dropping the cursors of channels gone quiet. */
-export async function channelsToCatchUp(redis: Redis, keys: Keys, limits: CatchUpLimits, now = Date.now()): Promise<CatchUpChannel[]> {
+/** Channel types that hold messages: text, announcement, and the three kinds of thread (forum posts are threads). */
+export const MESSAGE_CHANNEL_TYPES: ReadonlySet<number> = new Set([0, 5, 10, 11, 12]);
+
+/** A channel the gateway told about (READY's guilds): id, type, guild. */
+export interface KnownChannel {
+  id: string;
+  type: number;
+  guildId: string | null;
+}
+
+/**
+ * The channels to read after a READY: those with a recent cursor (dropping the cursors of channels gone quiet), and
+ * — once the adapter has published anything at all — message channels created after the newest message it
+ * published (a thread or forum post opened, a channel added, while no session listened), read from their start.
+ */
+export async function channelsToCatchUp(redis: Redis, keys: Keys, limits: CatchUpLimits, known: Iterable<KnownChannel> = [], now = Date.now()): Promise<CatchUpChannel[]> {
   const all = await redis.hgetall(cursorKey(keys));
   const out: CatchUpChannel[] = [];
   const stale: string[] = [];
+  let newest = '';
   for (const [channelId, v] of Object.entries(all)) {
     const [after = '', guild = ''] = v.split('|');
     const at = snowflakeMs(after);
+    if (Number.isFinite(at) && (!newest || newerId(after, newest))) newest = after;
     if (!Number.isFinite(at) || now - at > limits.maxAgeMs) stale.push(channelId);
     else out.push({ channelId, after, guildId: guild || null });
   }
   if (stale.length) await redis.hdel(cursorKey(keys), ...stale);
+  if (newest) {
+    for (const c of known) {
+      if (!MESSAGE_CHANNEL_TYPES.has(c.type) || c.id in all || !/^\d{1,20}$/.test(c.id) || !newerId(c.id, newest)) continue;
+      // From just before the channel's own id: a forum post's first message has the thread's id.
+      out.push({ channelId: c.id, after: (BigInt(c.id) - 1n).toString(), guildId: c.guildId });
+    }
+  }
   return out;
 }
 

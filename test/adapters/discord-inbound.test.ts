@@ -370,6 +370,43 @@ describe('discord catch-up after a restart', () => {
     }
   });
 
+  test('a forum post, a thread and a channel opened while the adapter was down are read back from their start', async () => {
+    const h2 = await discordHarness({
+      setup: (fake) => {
+        fake.createChannel(GENERAL);
+        fake.createChannel(FORUM, { type: 'forum', name: 'ama-questions' });
+      },
+    });
+    try {
+      const m1 = (await h2.fake.injectMessage({ chat: GENERAL, user: ada, text: 'before' })).id;
+      await h2.recorder.waitFor(byMessage(m1));
+      await h2.adapter.stop();
+
+      const post = await h2.fake.injectForumPost({ forum: FORUM, user: bob, title: 'Listing date?', text: 'When is the listing?' });
+      const reply = (await h2.fake.injectMessage({ chat: FORUM, thread: post.thread, user: ada, text: 'following' })).id;
+      const thread = snowflake();
+      const inThread = (await h2.fake.injectMessage({ chat: GENERAL, thread, user: bob, text: 'a new thread while down' })).id;
+      const channel = snowflake();
+      h2.fake.createChannel(channel, { name: 'new-channel' });
+      const inChannel = (await h2.fake.injectMessage({ chat: channel, user: ada, text: 'a new channel while down' })).id;
+
+      const again = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: h2.fake.url, registerCommands: 'off', ...FAST }, { sink: h2.recorder, redis: h2.redis, keys: h2.keys, log: quietLogger() });
+      await again.init();
+      await again.startInbound();
+      try {
+        for (const id of [post.id, reply, inThread, inChannel]) await h2.recorder.waitFor(byMessage(id), 10_000);
+        for (const id of [m1, post.id, reply, inThread, inChannel]) assert.equal(h2.recorder.events.filter((e) => e.messageId === id).length, 1, `message ${id} once`);
+        const first = h2.recorder.events.find((e) => e.messageId === post.id)!;
+        assert.match(first.text ?? '', /^Listing date\?\n\nWhen is the listing\?/, "the post's first message, titled as live");
+        assert.equal(first.chat, `discord:${FORUM}:${post.thread}`);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await h2.close();
+    }
+  });
+
   test('cursors of channels quiet for longer than the limit are dropped instead of read', async () => {
     const key = cursorKey(h.keys);
     await h.redis.hset(key, 'c-old', `${snowflake(Date.now() - 3 * 86_400_000)}|g`, 'c-new', `${snowflake(Date.now() - 60_000)}|g`, 'c-bad', 'x|g');
