@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ConfigSchema } from '../../config/schema.js';
 import { amaGet, amaList, amaSchedule } from '../../src/features/ama/index.js';
+import { schedulePendingPurges } from '../../src/features/ama/lifecycle.js';
+import { cancelTask } from '../../src/features/ama/tasks.js';
 import { amaHarness, T0, type AmaHarness } from './harness.js';
 
 const H = 3_600_000;
@@ -55,4 +57,26 @@ test("a closed AMA's questions, votes, index and lists are deleted when its rete
   assert.ok(!(await amaList(h.deps, { chat: 'telegram:-71' })).some((a) => a.id === old.id), "not in its chat's list");
   assert.equal((await amaGet(h.deps, live.id)).status, 'live');
   assert.equal((await keysOf(live.id)).length, liveKeys, 'the live AMA keeps every key');
+});
+
+test('an AMA that ended before retention existed gets its purge when a scheduler starts, once', async () => {
+  h.setClock(T0 + 10 * D);
+  const ama = await amaSchedule(h.deps, { title: 'Legacy AMA', startsAt: T0 + 10 * D + 60_000, durationMinutes: 30, chats: ['telegram:-73'] });
+  h.setClock(T0 + 10 * D + 60_000);
+  await h.runDue();
+  await h.say({ platform: 'telegram', id: '400' }, '-73', '/ask Is the old AMA still here?');
+  h.setClock(T0 + 10 * D + 31 * 60_000);
+  await h.runDue();
+  const closedAt = (await amaGet(h.deps, ama.id)).closedAt!;
+  // As an AMA closed by an earlier version: no purge task.
+  await cancelTask(h.env, `${ama.id}/purge`);
+  assert.equal(await h.redis.zscore(h.env.k.due(), `${ama.id}/purge`), null);
+
+  assert.ok((await schedulePendingPurges(h.env)) >= 1);
+  assert.equal(Number(await h.redis.zscore(h.env.k.due(), `${ama.id}/purge`)), closedAt + 2 * D, 'due at its end plus the retention');
+  assert.equal(await schedulePendingPurges(h.env), 0, 'a second start adds nothing');
+
+  h.setClock(closedAt + 2 * D);
+  await h.runDue();
+  assert.deepEqual(await keysOf(ama.id), []);
 });

@@ -15,7 +15,7 @@ import { announceRef, type Ama, type Recurrence } from './model.js';
 import { amaToHash } from './model.js';
 import { buildRecap, recapPosts } from './recap.js';
 import { llmQualityScorer, pickWinners, winnerActions } from './rewards.js';
-import { actionId, getAma, safeBase, type Actions, type AmaEnv } from './store.js';
+import { actionId, getAma, getAmas, safeBase, type Actions, type AmaEnv } from './store.js';
 import { cancelTask, scheduleTask, taskId } from './tasks.js';
 import { PLATFORM_NAME, formatDuration, formatWhen, inWords, isValidZone, notice } from './text.js';
 
@@ -321,6 +321,35 @@ export async function closeOp(env: AmaEnv, ama: Ama, now: number, opts: CloseOpt
 function schedulePurge(env: AmaEnv, amaId: string, now: number, tx: ChainableCommander): void {
   const keepMs = durationToMs(env.deps.config.ama.retention);
   if (keepMs > 0) scheduleTask(env, { type: 'purge', amaId }, now + keepMs, tx);
+}
+
+/**
+ * Gives every closed or cancelled AMA without a purge task one, due at its end plus the retention: AMAs that ended
+ * before retention existed (or while it was 0) expire like the rest. Run when a scheduler starts; reads the AMA
+ * list in pages of 500, so it costs one pass over the AMAs, not over their questions.
+ */
+export async function schedulePendingPurges(env: AmaEnv): Promise<number> {
+  const keepMs = durationToMs(env.deps.config.ama.retention);
+  if (keepMs <= 0) return 0;
+  const redis = env.deps.redis;
+  let added = 0;
+  for (let start = 0; ; start += 500) {
+    const ids = await redis.zrange(env.k.all(), String(start), String(start + 499));
+    if (!ids.length) break;
+    const over = (await getAmas(env, ids)).filter((a) => a.status === 'closed' || a.status === 'cancelled');
+    if (over.length) {
+      const has = await redis.hmget(env.k.tasks(), ...over.map((a) => taskId({ type: 'purge', amaId: a.id })));
+      const tx = redis.multi();
+      over.forEach((a, i) => {
+        if (has[i] !== null) return;
+        scheduleTask(env, { type: 'purge', amaId: a.id }, (a.closedAt ?? a.startsAt) + keepMs, tx);
+        added++;
+      });
+      await tx.exec();
+    }
+    if (ids.length < 500) break;
+  }
+  return added;
 }
 
 /**

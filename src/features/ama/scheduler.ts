@@ -10,7 +10,7 @@ import type { CoreDeps } from '../../pipeline/context.js';
 import { createRedis } from '../../redis/connect.js';
 import type { Keys } from '../../redis/keys.js';
 import { runPlaceTask } from './answers.js';
-import { announceOp, closeOp, notifyBatch, openOp, purgeAma, remindOp, runOp, spawnNext, type CloseOptions } from './lifecycle.js';
+import { announceOp, closeOp, notifyBatch, openOp, purgeAma, remindOp, runOp, schedulePendingPurges, spawnNext, type CloseOptions } from './lifecycle.js';
 import { getAma, type AmaEnv } from './store.js';
 import { runDueTasks, type AmaTask, type TaskOutcome } from './tasks.js';
 
@@ -85,6 +85,11 @@ export async function startAmaScheduler(opts: {
   close?: CloseOptions;
 }): Promise<AmaSchedulerHandle> {
   const log = opts.log ?? opts.deps.log;
+  const purges = await schedulePendingPurges(opts.env).catch((err: unknown) => {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not schedule the purge of ended AMAs; retried at the next start');
+    return 0;
+  });
+  if (purges) log.info({ amas: purges }, 'scheduled the deletion of ended AMAs (ama.retention)');
   const queueConn = createRedis(opts.url, { name: 'townhall-scheduler-queue' });
   const workerConn = createRedis(opts.url, { forWorker: true, name: 'townhall-scheduler-worker' });
   const queue = new Queue(SCHEDULER_QUEUE, { connection: queueConn, prefix: opts.keys.prefix });
