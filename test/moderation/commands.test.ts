@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatEventSchema } from '../../src/core/events.js';
 import { createModeration } from '../../src/features/moderation/index.js';
+import { modKeys } from '../../src/features/moderation/keys.js';
 import { createHandleEvent } from '../../src/pipeline/handle-event.js';
 import { ev, modRig, type ModRig, type Person } from './harness.js';
 
@@ -250,6 +251,33 @@ test('/modlog lists recent actions without their content, and /modlog undo rever
   await rig.send(again);
   assert.match((await actionsOf(again.id))[0]?.text ?? '', /already reversed/);
   assert.equal((await rig.actions()).filter((a) => a.type === 'unmute' && a.user === 'telegram:user:90').length, 1);
+});
+
+test('/modlog undo takes a warning back: it no longer counts toward the mute, and is reversed once', async () => {
+  const chatId = '-1015';
+  const group = 'telegram:-1015';
+  const mk = modKeys(rig.keys);
+  const w1 = ev(rig, admin, '/warn 91 spam', { chatId });
+  await rig.send(w1);
+  await rig.send(ev(rig, admin, '/warn 91 spam again', { chatId }));
+  assert.equal(await rig.redis.scard(mk.warns(group, 'telegram:user:91')), 2);
+  const first = (await rig.audit(group)).filter((x) => x.action === 'warn').at(-1)!;
+  assert.equal(first.meta?.event, w1.id, 'the entry names the event that gave the warning');
+
+  const undo = ev(rig, admin, `/modlog undo ${first.id}`, { chatId });
+  await rig.send(undo);
+  assert.equal((await actionsOf(undo.id))[0]?.text, `Done: unwarn user 91 (reverses ${first.id}).`);
+  assert.deepEqual(await rig.redis.sismember(mk.warns(group, 'telegram:user:91'), w1.id), 0);
+  assert.ok((await rig.audit(group)).some((x) => x.action === 'unwarn' && x.meta?.reverses === first.id), 'the undo is logged');
+
+  // Two warnings again, not three: the third /warn of the default max 3 does not mute.
+  const w3 = ev(rig, admin, '/warn 91 third', { chatId });
+  await rig.send(w3);
+  assert.equal((await actionsOf(w3.id)).filter((a) => a.type === 'mute').length, 0);
+
+  const again = ev(rig, admin, `/modlog undo ${first.id}`, { chatId });
+  await rig.send(again);
+  assert.match((await actionsOf(again.id))[0]?.text ?? '', /already reversed/);
 });
 
 test('/modset changes the flood limit, and another process picks the change up on its next event', async () => {

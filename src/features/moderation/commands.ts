@@ -132,7 +132,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
       const reason = reasonOf(rest);
       const s = (await cache.get(ctx.group)).settings;
       const w = await addWarning(ctx, mk, target.id, s);
-      audit(ctx, { action: 'warn', by: e.user.id, target: target.id, reason: reason || 'no reason given', content: e.text ?? '', meta: { warnings: w.count, max: s.warnings.max } });
+      audit(ctx, { action: 'warn', by: e.user.id, target: target.id, reason: reason || 'no reason given', content: e.text ?? '', meta: { warnings: w.count, max: s.warnings.max, event: e.id } });
       tally(ctx, 'act:warn');
       const why = reason ? `: ${safeEcho(reason, 200)}` : '';
       if (w.escalate && e.platform !== 'x') {
@@ -276,7 +276,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
   const modlog: CommandSpec = {
     name: 'modlog',
     usage: '/modlog [count] | /modlog undo <entry id>',
-    description: 'recent moderation actions in this chat; undo a ban or mute',
+    description: 'recent moderation actions in this chat; undo a ban, mute or warning',
     permission: 'moderator',
     run: async (ctx, cmd) => {
       const e = ctx.event;

@@ -286,7 +286,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys; now: (
       audit(ctx, { action, by: AUTOMATIC, target: e.user.id, reason, meta: { rule: 'scam', warnings: warned.count, ...(until ? { until } : {}) } });
       tally(ctx, `act:${action}`);
     } else {
-      audit(ctx, { action: 'warn', by: AUTOMATIC, target: e.user.id, reason, meta: { rule: 'scam', warnings: warned.count, max: s.warnings.max } });
+      audit(ctx, { action: 'warn', by: AUTOMATIC, target: e.user.id, reason, meta: { rule: 'scam', warnings: warned.count, max: s.warnings.max, event: e.id } });
       tally(ctx, 'act:warn');
     }
     await notice(ctx, `scam`, `Removed a message from ${labelOf(e.user)}: ${SCAM_LABELS[hit.kind]}. Admins never DM you first or ask for your seed phrase.`);

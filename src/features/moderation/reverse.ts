@@ -1,4 +1,4 @@
-/** Reading the audit log with paging, and reversing a ban or mute from it (chat command and HTTP API share this). */
+/** Reading the audit log with paging, and reversing a ban, mute or warning from it (chat command and HTTP API share this). */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ActionInput } from '../../core/actions.js';
@@ -41,16 +41,18 @@ export async function listAudit(redis: Redis, keys: Keys, group: string | undefi
   return entries.map((e, i) => ({ ...e, reversed: reversed[i] === 1, reversible: reversed[i] !== 1 && reversalOf(e) !== null }));
 }
 
-/** The action that undoes an entry: unban for a ban, unmute for a mute; null for anything else. */
-export function reversalOf(e: AuditEntry): { type: 'unban' | 'unmute'; user: string } | null {
+/** What undoes an entry: unban for a ban, unmute for a mute, unwarn for a warning (that names the event that gave it); null for anything else. */
+export function reversalOf(e: AuditEntry): { type: 'unban' | 'unmute' | 'unwarn'; user: string } | null {
   if (!e.target || !/^(telegram|discord|x):user:/.test(e.target)) return null;
   if (e.action === 'ban') return { type: 'unban', user: e.target };
   if (e.action === 'mute') return { type: 'unmute', user: e.target };
+  // Warnings are kept as the set of events that gave them; entries written before they named it cannot say which.
+  if (e.action === 'warn' && typeof e.meta?.event === 'string') return { type: 'unwarn', user: e.target };
   return null;
 }
 
 /** What reverseEntry did, or why it did not. */
-export type ReverseResult = { ok: true; entry: StoredAuditEntry; type: 'unban' | 'unmute' } | { ok: false; reason: string; status: 400 | 404 | 409 };
+export type ReverseResult = { ok: true; entry: StoredAuditEntry; type: 'unban' | 'unmute' | 'unwarn' } | { ok: false; reason: string; status: 400 | 404 | 409 };
 
 /**
  * Reverses a ban or mute recorded in the log: enqueues the unban/unmute (with an id derived from the entry, so a
@@ -66,11 +68,18 @@ export async function reverseEntry(deps: Pick<CoreDeps, 'redis' | 'keys' | 'outb
   const json = row[1][1] ?? '{}';
   const entry: StoredAuditEntry = { id: row[0], ...(JSON.parse(json) as AuditEntry) };
   const plan = reversalOf(entry);
-  if (!plan) return { ok: false, reason: `a ${entry.action} cannot be reversed (only bans and mutes)`, status: 400 };
+  if (!plan) return { ok: false, reason: `a ${entry.action} cannot be reversed (only bans, mutes and warnings)`, status: 400 };
   const digest = entryDigest(json);
   const reversedKey = modKeys(keys).reversed();
   if ((await redis.sadd(reversedKey, digest)) === 0) return { ok: false, reason: `entry ${entry.id} was already reversed`, status: 409 };
   const group = baseChat(entry.chat);
+  if (plan.type === 'unwarn') {
+    // Nothing to tell the platform: the warning no longer counts toward the chat's mute-after-N.
+    const tx = redis.multi().srem(modKeys(keys).warns(group, plan.user), String(entry.meta!.event));
+    auditInto(tx, keys, group, { action: 'unwarn', by: opts.by, target: plan.user, chat: entry.chat, reason: `reverses warn ${entry.id}`, meta: { reverses: entry.id }, at: deps.now() });
+    await tx.exec();
+    return { ok: true, entry, type: 'unwarn' };
+  }
   const action: ActionInput = {
     v: 1,
     id: `undo/${digest}`,
