@@ -8,13 +8,15 @@ import type { Feature } from '../../pipeline/handle-event.js';
 import { durationMs } from '../../config/load.js';
 import { overviewProvider } from '../digest/llm.js';
 import { chatDigest, renderForChat } from './service.js';
-import { historyKeys, recordDeletion, recordEdit, recordMessage, recordReaction, type Retention } from './store.js';
+import { historyKeys, pruneSideTables, recordDeletion, recordEdit, recordMessage, recordReaction, sideTablesOverdue, type Retention } from './store.js';
 
 const DEFAULT_WINDOW_MS = 2 * 3600_000;
 /** How often one process renews a busy chat's history expiry and chat-index entry. */
 const REFRESH_MS = 10_000;
 /** Messages of a chat between two trims of its history to the cap, per process. */
 const TRIM_EVERY = 16;
+/** How often one process checks a chat's side tables against its capped list (a pipeline of five O(1) commands). */
+const PRUNE_CHECK_MS = 10 * 60_000;
 const MAX_WINDOW_MS = 7 * 24 * 3600_000;
 
 /** Reads `/summary [window]` style arguments: a duration up to 7 days, default 2 h. */
@@ -37,6 +39,16 @@ export function createHistory(deps: CoreDeps, opts: { llmApiKey?: string | undef
   // commands of the ten a message writes; once per REFRESH_MS per chat per process is enough for a 7-day expiry and
   // an index sorted by activity. Correctness never depends on it: every process renews on its own schedule.
   const due = onceEvery(REFRESH_MS, deps.now);
+  // Links, edits, reactions and deletions outlive the capped list in an active chat; once in a while (per chat per
+  // process, after the event's commit, never in its way) they are checked and pruned down to what the list holds.
+  const pruneDue = onceEvery(PRUNE_CHECK_MS, deps.now);
+  const prune = async (chat: string): Promise<void> => {
+    if (!(await sideTablesOverdue(redis, keys, chat))) return;
+    // One process prunes a chat at a time; the others find the tables small again at their next check.
+    if ((await redis.set(keys.k('hist', chat, 'pruning'), '1', 'EX', 120, 'NX')) !== 'OK') return;
+    const removed = await pruneSideTables(redis, keys, chat);
+    deps.log.info({ chat, removed }, 'history: dropped links, edits and reactions of messages past the cap');
+  };
   // The cap is enforced every TRIM_EVERY messages of a chat per process (and at each refresh): it holds within a few
   // messages per worker process, and LTRIM leaves the per-message write.
   const sinceTrim = new Map<string, number>();
@@ -56,6 +68,10 @@ export function createHistory(deps: CoreDeps, opts: { llmApiKey?: string | undef
         // core's CPU, for a flag only digests and the activity chart use.
         const refresh = due(e.chat);
         recordMessage(ctx.writes, keys, e, retention, refresh, refresh || trimDue(e.chat));
+        if (pruneDue(e.chat)) {
+          const chat = e.chat;
+          ctx.afterCommit(() => void prune(chat).catch((err: unknown) => deps.log.warn({ chat, err: err instanceof Error ? err.message : String(err) }, 'history prune failed; retried later')));
+        }
       } else if (e.kind === 'delete' && e.messageId) {
         recordDeletion(ctx.writes, keys, e.chat, e.messageId, retention);
       } else if (e.kind === 'edit' && e.messageId && e.text) {

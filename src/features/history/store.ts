@@ -77,6 +77,53 @@ export function recordReaction(tx: ChainableCommander, keys: Keys, chat: string,
   tx.hincrby(k.reactions, messageId, added ? 1 : -1).pexpire(k.reactions, retention.maxAgeMs);
 }
 
+/**
+ * The side tables (thread links, edits, reactions, deletions) are keyed by message id and, in a chat that stays
+ * active, never expire — while the list they annotate is capped. This drops every id the list no longer holds, so
+ * they stay as bounded as the list. One read of the list and a SCAN of each table (pages of 1,000): O(list), run
+ * rarely (`sideTablesOverdue`). Returns how many entries went. Something that arrives during the prune for a message
+ * newer than the snapshot can be dropped with it: a link is then made again, a reaction count starts over.
+ */
+export async function pruneSideTables(redis: Redis, keys: Keys, chat: string): Promise<number> {
+  const k = historyKeys(keys, chat);
+  const kept = new Set<string>();
+  for (const line of await redis.lrange(k.list, '0', '-1')) {
+    try {
+      kept.add((JSON.parse(line) as Entry).i);
+    } catch {
+      // a corrupt entry annotates nothing
+    }
+  }
+  let removed = 0;
+  for (const key of [k.threads, k.edits, k.reactions]) {
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 1000);
+      cursor = next;
+      const gone: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) if (!kept.has(flat[i]!)) gone.push(flat[i]!);
+      if (gone.length) removed += await redis.hdel(key, ...gone);
+    } while (cursor !== '0');
+  }
+  let cursor = '0';
+  do {
+    const [next, members] = await redis.sscan(k.deleted, cursor, 'COUNT', 1000);
+    cursor = next;
+    const gone = members.filter((m) => !kept.has(m));
+    if (gone.length) removed += await redis.srem(k.deleted, ...gone);
+  } while (cursor !== '0');
+  return removed;
+}
+
+/** True when a side table holds clearly more ids than the list (five O(1) commands): time to prune. */
+export async function sideTablesOverdue(redis: Redis, keys: Keys, chat: string): Promise<boolean> {
+  const k = historyKeys(keys, chat);
+  const res = (await redis.multi().llen(k.list).hlen(k.threads).hlen(k.edits).hlen(k.reactions).scard(k.deleted).exec()) ?? [];
+  const [len = 0, ...sides] = res.map(([, n]) => Number(n ?? 0));
+  const limit = len + Math.max(100, len / 2);
+  return sides.some((n) => n > limit);
+}
+
 /** The messages of a chat in [from, to), oldest first, with edits applied and deletions marked. */
 export async function readHistory(redis: Redis, keys: Keys, chat: string, from: number, to: number, cap = 50_000): Promise<StoredMessage[]> {
   const k = historyKeys(keys, chat);
