@@ -390,7 +390,14 @@ export class DiscordAdapter implements PlatformAdapter {
       if (this.stopping || !this.pipeline || !this.client) return;
       try {
         // Channel facts first: normalizing needs them (thread parent, permissions), and REST messages carry no guild.
-        if (!(await this.channelInfo(ch.channelId).catch(() => null))) this.channels.set(ch.channelId, { id: ch.channelId, type: 0, guildId: ch.guildId, parentId: null });
+        const info = await this.channelInfo(ch.channelId).catch(() => undefined);
+        if (info === null) {
+          // Deleted, or no longer readable by the bot: nothing to read back, and nothing to track.
+          await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId);
+          this.deps.log.info({ platform: 'discord', channel: ch.channelId }, 'catch-up: channel gone or not readable; no longer tracked');
+          continue;
+        }
+        if (!info) this.channels.set(ch.channelId, { id: ch.channelId, type: 0, guildId: ch.guildId, parentId: null });
         const rest = this.client.rest;
         total += await readMissed(
           ch,
@@ -529,8 +536,12 @@ export class DiscordAdapter implements PlatformAdapter {
       return info;
     } catch (err) {
       const e = toPlatformError(err, 'channel lookup');
+      if ('status' in e && (e.status === 404 || e.status === 403)) {
+        // Deleted, or the bot lost access: an answer, not a failure.
+        this.deps.log.info({ platform: 'discord', channel: id, status: e.status }, 'channel unknown or not readable');
+        return null;
+      }
       this.deps.log.warn({ platform: 'discord', channel: id, err: e.message }, 'channel lookup failed');
-      if ('status' in e && (e.status === 404 || e.status === 403)) return null;
       throw e;
     }
   }

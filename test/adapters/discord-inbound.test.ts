@@ -407,6 +407,20 @@ describe('discord catch-up after a restart', () => {
     }
   });
 
+  test('a channel that is gone (404) is no longer tracked: its cursor is dropped at the next session', async () => {
+    const gone = snowflake();
+    await h.redis.hset(cursorKey(h.keys), gone, `${snowflake()}|${h.fake.guildId}`);
+    const again = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: h.fake.url, registerCommands: 'off', ...FAST }, { sink: h.recorder, redis: h.redis, keys: h.keys, log: quietLogger() });
+    await again.init();
+    await again.startInbound();
+    try {
+      for (let i = 0; i < 200 && (await h.redis.hexists(cursorKey(h.keys), gone)); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(await h.redis.hexists(cursorKey(h.keys), gone), 0);
+    } finally {
+      await again.stop();
+    }
+  });
+
   test('cursors of channels quiet for longer than the limit are dropped instead of read', async () => {
     const key = cursorKey(h.keys);
     await h.redis.hset(key, 'c-old', `${snowflake(Date.now() - 3 * 86_400_000)}|g`, 'c-new', `${snowflake(Date.now() - 60_000)}|g`, 'c-bad', 'x|g');
