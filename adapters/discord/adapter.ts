@@ -12,7 +12,7 @@ import {
   type RateLimitData,
 } from 'discord.js';
 import type { Action, ActionResult } from '../../src/core/actions.js';
-import { PermanentPlatformError } from '../../src/core/errors.js';
+import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
 import type { AdapterDeps, AdapterStatus, OutboundLimits, PlatformAdapter } from '../types.js';
 import { TOWNHALL_COMMANDS, commandsHash } from './commands.js';
 import { toPlatformError } from './errors.js';
@@ -64,6 +64,9 @@ export interface DiscordAdapterOptions {
   /** Pages of 100 messages read per channel when catching up. */
   catchUpMaxPages?: number;
 }
+
+/** Reads of one channel during a catch-up before it is left for the next session (rate limits and failures are waited out between them). */
+const CATCH_UP_ATTEMPTS = 5;
 
 /** Defaults for every tunable option. */
 export const DISCORD_DEFAULTS = {
@@ -156,6 +159,8 @@ export class DiscordAdapter implements PlatformAdapter {
   private readonly fetching = new Map<string, Promise<ChannelInfo | null>>();
   private readonly ephemeral: ReadonlySet<string>;
   private readonly deferTimers = new Set<NodeJS.Timeout>();
+  /** Aborted by stop(): ends a catch-up's wait for a rate limit at once. */
+  private readonly stopped = new AbortController();
   private readonly counters: Counters = { dispatches: 0, skipped: {}, unknown: {}, malformed: 0, acknowledged: 0, ackFailures: 0, caughtUp: 0 };
   private rateLimited = 0;
   /** Gateway session per shard, from READY: reaction ids use it so a RESUME replay keeps their ids. */
@@ -387,37 +392,54 @@ export class DiscordAdapter implements PlatformAdapter {
     }
     let total = 0;
     for (const ch of channels) {
-      if (this.stopping || !this.pipeline || !this.client) return;
-      try {
-        // Channel facts first: normalizing needs them (thread parent, permissions), and REST messages carry no guild.
-        const info = await this.channelInfo(ch.channelId).catch(() => undefined);
-        if (info === null) {
-          // Deleted, or no longer readable by the bot: nothing to read back, and nothing to track.
-          await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId);
-          this.deps.log.info({ platform: 'discord', channel: ch.channelId }, 'catch-up: channel gone or not readable; no longer tracked');
-          continue;
+      // A rate limit or a passing failure is waited out and the channel read again (what was already published is
+      // dropped by its seen mark): a channel skipped here would stay unread until the next new session.
+      for (let attempt = 0; ; attempt++) {
+        if (this.stopping || !this.pipeline || !this.client) return;
+        try {
+          total += await this.catchUpChannel(ch, shardId, limits);
+          break;
+        } catch (err) {
+          const e = toPlatformError(err, 'catch-up');
+          if ('status' in e && (e.status === 404 || e.status === 403)) {
+            await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId).catch(() => undefined);
+            break;
+          }
+          if (attempt >= CATCH_UP_ATTEMPTS - 1) {
+            this.deps.log.warn({ platform: 'discord', channel: ch.channelId, err: e.message }, 'catch-up of a channel failed; its cursor stays for the next session');
+            break;
+          }
+          const waited = await sleep(e instanceof RateLimitedError ? Math.min(e.retryAfterMs, 60_000) : 1000 * 2 ** attempt, true, { signal: this.stopped.signal }).catch(() => false);
+          if (!waited) return; // stopping
         }
-        if (!info) this.channels.set(ch.channelId, { id: ch.channelId, type: 0, guildId: ch.guildId, parentId: null });
-        const rest = this.client.rest;
-        total += await readMissed(
-          ch,
-          limits,
-          async (after) => (await rest.get(Routes.channelMessages(ch.channelId), { query: new URLSearchParams({ after, limit: '100' }) })) as RestMessage[],
-          (page) => {
-            const ctx = this.context(shardId);
-            const events = page.flatMap((m) => this.count('MESSAGE_CREATE', normalizeDispatch('MESSAGE_CREATE', { ...m, ...(ch.guildId ? { guild_id: ch.guildId } : {}) }, null, ctx)).events);
-            this.counters.caughtUp += page.length;
-            if (events.length) this.pipeline?.push(events);
-          },
-        );
-      } catch (err) {
-        const e = toPlatformError(err, 'catch-up');
-        // Gone or no longer readable: stop tracking it. Anything else: the cursor stays for the next session.
-        if ('status' in e && (e.status === 404 || e.status === 403)) await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId).catch(() => undefined);
-        this.deps.log.warn({ platform: 'discord', channel: ch.channelId, err: e.message }, 'catch-up of a channel failed');
       }
     }
     if (total) this.deps.log.info({ platform: 'discord', channels: channels.length, messages: total }, 'read back messages sent while no gateway session was listening');
+  }
+
+  /** Reads one channel's missed messages and queues them; returns how many were read. */
+  private async catchUpChannel(ch: CatchUpChannel, shardId: number, limits: { maxAgeMs: number; maxPages: number }): Promise<number> {
+    // Channel facts first: normalizing needs them (thread parent, permissions), and REST messages carry no guild.
+    const info = await this.channelInfo(ch.channelId).catch(() => undefined);
+    if (info === null) {
+      // Deleted, or no longer readable by the bot: nothing to read back, and nothing to track.
+      await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId);
+      this.deps.log.info({ platform: 'discord', channel: ch.channelId }, 'catch-up: channel gone or not readable; no longer tracked');
+      return 0;
+    }
+    if (!info) this.channels.set(ch.channelId, { id: ch.channelId, type: 0, guildId: ch.guildId, parentId: null });
+    const rest = this.requireClient().rest;
+    return readMissed(
+      ch,
+      limits,
+      async (after) => (await rest.get(Routes.channelMessages(ch.channelId), { query: new URLSearchParams({ after, limit: '100' }) })) as RestMessage[],
+      (page) => {
+        const ctx = this.context(shardId);
+        const events = page.flatMap((m) => this.count('MESSAGE_CREATE', normalizeDispatch('MESSAGE_CREATE', { ...m, ...(ch.guildId ? { guild_id: ch.guildId } : {}) }, null, ctx)).events);
+        this.counters.caughtUp += page.length;
+        if (events.length) this.pipeline?.push(events);
+      },
+    );
   }
 
   private count(t: string, n: Normalized): Normalized {
@@ -631,6 +653,7 @@ export class DiscordAdapter implements PlatformAdapter {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopped.abort();
     if (this.pipeline) {
       const drained = await this.pipeline.flush(this.o.stopTimeoutMs);
       if (!drained) this.deps.log.error({ platform: 'discord', waiting: this.pipeline.pending }, 'stopped with inbound events not yet published');

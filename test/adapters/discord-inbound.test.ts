@@ -407,6 +407,31 @@ describe('discord catch-up after a restart', () => {
     }
   });
 
+  test('a rate limit during catch-up is waited out and the channel read, not left for the next session', async () => {
+    const h3 = await discordHarness({ setup: (fake) => void fake.createChannel(GENERAL) });
+    try {
+      const m1 = (await h3.fake.injectMessage({ chat: GENERAL, user: ada, text: 'before' })).id;
+      await h3.recorder.waitFor(byMessage(m1));
+      await h3.adapter.stop();
+      const missed = (await h3.fake.injectMessage({ chat: GENERAL, user: bob, text: 'while down' })).id;
+      // Longer than the adapter waits inside discord.js (FAST: 100 ms): the read fails with a rate limit twice.
+      h3.fake.failNext({ method: 'GET', path: new RegExp(`/channels/${GENERAL}/messages$`), status: 429, retryAfterMs: 400, times: 2 });
+      const again = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: h3.fake.url, registerCommands: 'off', ...FAST }, { sink: h3.recorder, redis: h3.redis, keys: h3.keys, log: quietLogger() });
+      await again.init();
+      await again.startInbound();
+      try {
+        await h3.recorder.waitFor(byMessage(missed), 10_000);
+        assert.equal(h3.recorder.events.filter((e) => e.messageId === missed).length, 1);
+        const reads = h3.fake.rest.calls.filter((c) => c.method === 'GET' && c.path === `/channels/${GENERAL}/messages`);
+        assert.ok(reads.length >= 3, `read again after each rate limit (${reads.length} reads)`);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await h3.close();
+    }
+  });
+
   test('a channel that is gone (404) is no longer tracked: its cursor is dropped at the next session', async () => {
     const gone = snowflake();
     await h.redis.hset(cursorKey(h.keys), gone, `${snowflake()}|${h.fake.guildId}`);
