@@ -13,7 +13,8 @@ import type { CoreDeps } from '../src/pipeline/context.js';
 import { OutboundQueue } from '../src/queue/outbound.js';
 import { Keys } from '../src/redis/keys.js';
 import { loadChatLines } from './corpus.js';
-import { dropPrefix, setupFeatures } from './run.js';
+import { unlinkUnder } from '../src/redis/scan.js';
+import { setupFeatures } from './run.js';
 
 const n = Number(process.argv[2] ?? 20_000);
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,6 +65,6 @@ counting = false;
 const m = n - 2000;
 const perMsg = [...counts].map(([k, v]) => [k, +(v / m).toFixed(2)] as const).sort((a, b) => b[1] - a[1]);
 console.log(JSON.stringify({ messages: m, cpu_us_per_message: Math.round((cpu.user + cpu.system) / m), wall_msgs_per_s: Math.round(m / (ms / 1000)), socket_writes_per_message: +(writes / m).toFixed(3), bytes_per_message: Math.round(bytes / m), client_commands_per_message: +perMsg.reduce((a, [, v]) => a + v, 0).toFixed(2), by_command: Object.fromEntries(perMsg) }));
-await dropPrefix(redis, prefix);
+await unlinkUnder(redis, prefix);
 await outbound.close();
 redis.disconnect();

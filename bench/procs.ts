@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProducerSpec } from './producer-proc.js';
 import type { WorkerReport, WorkerSpec } from './worker-proc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,25 +40,45 @@ export function capCpu(pid: number, cores: number): () => void {
   };
 }
 
+/**
+ * Resolves with the child's next message of `type` (after sending `cmd`, when given); rejects when the child exits
+ * first or, with `timeoutMs`, when it takes longer.
+ */
+export function nextMessage<T extends { type?: string }>(child: ChildProcess, type: string, opts: { cmd?: string; timeoutMs?: number } = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', on);
+      child.off('exit', onExit);
+    };
+    const onExit = (code: number | null) => (done(), reject(new Error(`bench child exited (code ${code}) before '${type}'`)));
+    const on = (m: T) => {
+      if (m.type !== type) return;
+      done();
+      resolve(m);
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => (done(), reject(new Error(`bench child sent no '${type}' within ${opts.timeoutMs} ms`))), opts.timeoutMs) : undefined;
+    child.on('message', on);
+    child.once('exit', onExit);
+    if (opts.cmd) child.send({ cmd: opts.cmd });
+  });
+}
+
+/** Forks a bench child (`file` under bench/, run by tsx) with `env` added, and resolves once it says 'ready'. */
+export async function forkChild(file: string, env: Record<string, string>, execArgv: string[] = []): Promise<ChildProcess> {
+  const child = fork(path.join(here, file), [], { cwd: ROOT, execArgv: ['--import', 'tsx', ...execArgv], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    await nextMessage(child, 'ready', { timeoutMs: 60_000 });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return child;
+}
+
 /** Forks one worker and resolves once its queue worker is up; `cpuProfDir` runs it under `--cpu-prof`; `cpuCap` caps its CPU (cores). */
 export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string, cpuCap?: number): Promise<BenchWorker> {
-  const child = fork(path.join(here, 'worker-proc.ts'), [], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])],
-    env: { ...process.env, REDIS_URL: spec.url, BENCH_WORKER: JSON.stringify(spec) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bench worker did not start within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`bench worker exited early (code ${code})`)));
-    child.on('message', (m: { type?: string }) => {
-      if (m.type === 'ready') {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  child.removeAllListeners('exit');
+  const child = await forkChild('worker-proc.ts', { REDIS_URL: spec.url, BENCH_WORKER: JSON.stringify(spec) }, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
   // Capped once it is up: starting (loading modules) is not what is measured.
   if (cpuCap) {
     try {
@@ -70,16 +91,9 @@ export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string, cpuCap?:
   }
   return {
     child,
-    reset: () =>
-      new Promise<void>((resolve) => {
-        const on = (m: { type?: string }) => {
-          if (m.type !== 'reset') return;
-          child.off('message', on);
-          resolve();
-        };
-        child.on('message', on);
-        child.send({ cmd: 'reset' });
-      }),
+    reset: async () => {
+      await nextMessage(child, 'reset', { cmd: 'reset' });
+    },
     stop: () =>
       new Promise<WorkerReport>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -95,5 +109,25 @@ export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string, cpuCap?:
         });
         child.send({ cmd: 'stop' });
       }),
+  };
+}
+
+/** A forked latency producer (bench/producer-proc.ts): `warm()` offers the warm-up, `go()` the measured part. */
+export interface BenchProducer {
+  warm(): Promise<void>;
+  /** Resolves with the rate it achieved. */
+  go(): Promise<number>;
+  kill(): void;
+}
+
+/** Forks the latency producer and resolves once it has its events ready. */
+export async function forkProducer(spec: ProducerSpec): Promise<BenchProducer> {
+  const child = await forkChild('producer-proc.ts', { BENCH_PRODUCER: JSON.stringify(spec) });
+  return {
+    warm: async () => {
+      await nextMessage(child, 'warmed', { cmd: 'warm' });
+    },
+    go: async () => (await nextMessage<{ type: string; offered?: number }>(child, 'done', { cmd: 'go' })).offered ?? 0,
+    kill: () => child.kill('SIGKILL'),
   };
 }

@@ -11,12 +11,10 @@
  * TOWNHALL_BENCH_CPU_PROF (a directory: core workers run under --cpu-prof and the hottest functions are printed).
  */
 import { Queue } from 'bullmq';
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { ConfigSchema, type Config } from '../config/schema.js';
 import { buildCore } from '../src/app/core.js';
@@ -29,10 +27,10 @@ import { allQueues } from '../src/queue/names.js';
 import { OutboundQueue } from '../src/queue/outbound.js';
 import { discoverRedis, redisAnswers, spawnRedis, type SpawnedRedis } from '../src/redis/connect.js';
 import { Keys } from '../src/redis/keys.js';
+import { unlinkUnder } from '../src/redis/scan.js';
 import { historyKeys } from '../src/features/history/store.js';
 import { loadChatLines } from './corpus.js';
-import type { ProducerSpec } from './producer-proc.js';
-import { ROOT, forkWorker, type BenchWorker } from './procs.js';
+import { forkProducer, forkWorker, type BenchProducer, type BenchWorker } from './procs.js';
 import { summarizeProfile } from './profile.js';
 import { benchThreading } from './threading.js';
 import type { WorkerReport } from './worker-proc.js';
@@ -64,16 +62,6 @@ interface Bench {
   keys: Keys;
   overrides: Partial<Config>;
   profDir: string | undefined;
-}
-
-/** Deletes every key under a prefix (SCAN + UNLINK). */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
 }
 
 /**
@@ -175,40 +163,20 @@ async function latencyRun(b: Bench, o: { mode: 'core' | 'noop'; prefix: string; 
   const keys = new Keys(o.prefix);
   const inbound = new InboundQueue({ url: b.url, keys });
   const w = await forkWorker({ mode: o.mode, url: b.url, prefix: o.prefix, concurrency: CONCURRENCY, overrides: b.overrides, latency: true });
-  const warm = Math.min(o.count, o.rate * 3);
-  const producer = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'producer-proc.ts'), [], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_PRODUCER: JSON.stringify({ url: b.url, prefix: o.prefix, mode: o.mode, rate: o.rate, warm, count: o.count, chats: CHATS, firstMessageId: o.firstMessageId } satisfies ProducerSpec) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const next = (type: string) =>
-    new Promise<{ type: string; offered?: number }>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`bench producer exited (code ${code}) before '${type}'`));
-      producer.once('exit', onExit);
-      const on = (m: { type: string; offered?: number }) => {
-        if (m.type !== type) return;
-        producer.off('message', on);
-        producer.off('exit', onExit);
-        resolve(m);
-      };
-      producer.on('message', on);
-    });
+  let producer: BenchProducer | undefined;
   try {
-    await next('ready');
-    producer.send({ cmd: 'warm' });
-    await next('warmed');
+    producer = await forkProducer({ url: b.url, prefix: o.prefix, mode: o.mode, rate: o.rate, warm: Math.min(o.count, o.rate * 3), count: o.count, chats: CHATS, firstMessageId: o.firstMessageId });
+    await producer.warm();
     await drained(inbound.queue, 120_000);
     await w.reset();
-    producer.send({ cmd: 'go' });
-    const { offered = 0 } = await next('done');
+    const offered = await producer.go();
     await drained(inbound.queue, 300_000);
     return { report: await w.stop(), offered };
   } catch (err) {
     w.child.kill('SIGKILL');
     throw err;
   } finally {
-    producer.kill('SIGKILL');
+    producer?.kill();
     await inbound.close();
   }
 }
@@ -256,7 +224,7 @@ async function obliterateOutbound(b: Pick<Bench, "redis" | "prefix" | "keys">): 
     await queue.obliterate({ force: true });
     await queue.close();
   }
-  await dropPrefix(b.redis, b.keys.k('out', 'order'));
+  await unlinkUnder(b.redis, b.keys.k('out', 'order'));
   return n;
 }
 
@@ -396,17 +364,13 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
     }
   };
   let nextId = 1;
-  const workload = (count: number, extra: { commandEvery?: number } = {}) => {
-    const evs = chatWorkload(lines, count, { chats: CHATS, firstMessageId: nextId, ...extra });
-    nextId += count + 1;
-    return evs;
-  };
-  /** Message ids for `count` events another process generates (the latency producer). */
+  /** Message ids for `count` events, unique in this run (the latency producer generates its events itself). */
   const reserveIds = (count: number): number => {
     const first = nextId;
     nextId += count + 1;
     return first;
   };
+  const workload = (count: number, extra: { commandEvery?: number } = {}) => chatWorkload(lines, count, { chats: CHATS, firstMessageId: reserveIds(count), ...extra });
 
   try {
     say(`townhall bench: ${n.toLocaleString('en-US')} messages over ${CHATS} chats, concurrency ${CONCURRENCY} per worker process`);
@@ -419,7 +383,7 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       const baseCalls0 = await commandCalls(redis);
       const base = await drainRun(b, { mode: 'noop', procs: 1, prefix: `{${prefix.slice(1, -1)}-noop}`, events: workload(n) });
       const baseCalls = perMessage(baseCalls0, await commandCalls(redis), n);
-      await dropPrefix(redis, `{${prefix.slice(1, -1)}-noop}`);
+      await unlinkUnder(redis, `{${prefix.slice(1, -1)}-noop}`);
       rss.baseline_worker = base.reports[0]!.maxRssMb;
       result.baseline_noop_jobs_per_s = Math.round(base.perS);
       say(`  baseline  no-op BullMQ worker         ${fmtRate(base.perS)} jobs/s   (${base.seconds.toFixed(1)} s; CPU per job: worker ${Math.round(base.cpu.workerUsPerMsg)} µs, Redis ${Math.round(base.cpu.redisUsPerMsg)} µs)`);
@@ -537,7 +501,7 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       say(`  latency   core at ${Math.round(lat.offered)} msg/s for ${seconds} s   p50 ${l.p50} ms   p99 ${l.p99} ms   max ${l.max} ms   (${l.n} handled)`);
       const noopPrefix = `{${prefix.slice(1, -1)}-noop}`;
       const nl = await latencyRun(b, { mode: 'noop', prefix: noopPrefix, count, firstMessageId: reserveIds(count), rate });
-      await dropPrefix(redis, noopPrefix);
+      await unlinkUnder(redis, noopPrefix);
       const bl = nl.report.latency!;
       result.baseline_latency_ms = { p50: bl.p50, p99: bl.p99, max: bl.max };
       say(`            no-op at the same rate        p50 ${bl.p50} ms   p99 ${bl.p99} ms   max ${bl.max} ms`);
@@ -589,7 +553,7 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
     console.log(JSON.stringify(result));
   } finally {
     await outbound.close();
-    await dropPrefix(redis, prefix).catch(() => undefined);
+    await unlinkUnder(redis, prefix).catch(() => undefined);
     redis.disconnect();
     await spawned?.stop();
   }

@@ -15,8 +15,8 @@ import type { Action, ActionResult } from '../../src/core/actions.js';
 import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
 import type { AdapterDeps, AdapterStatus, OutboundLimits, PlatformAdapter } from '../types.js';
 import { TOWNHALL_COMMANDS, commandsHash } from './commands.js';
-import { toPlatformError } from './errors.js';
-import { channelsToCatchUp, cursorCommands, cursorKey, readMissed, type CatchUpChannel, type RestMessage } from './catch-up.js';
+import { isGoneOrForbidden, toPlatformError } from './errors.js';
+import { channelsToCatchUp, cursorCommands, cursorKey, readMissed, type CatchUpChannel, type CatchUpLimits, type RestMessage } from './catch-up.js';
 import { InboundPipeline } from './inbound.js';
 import { Lru } from './lru.js';
 import { THREAD_TYPES, normalizeDispatch, type ChannelInfo, type KnownUser, type NormalizeContext, type Normalized, type PendingInteraction } from './normalize.js';
@@ -381,7 +381,7 @@ export class DiscordAdapter implements PlatformAdapter {
 
   /** Reads what each recently active channel got while no session was listening, and publishes it (catch-up.ts). */
   private async catchUp(shardId: number): Promise<void> {
-    const limits = { maxAgeMs: this.o.catchUpMaxAgeMs, maxPages: this.o.catchUpMaxPages };
+    const limits: CatchUpLimits = { maxAgeMs: this.o.catchUpMaxAgeMs, maxPages: this.o.catchUpMaxPages };
     let channels: CatchUpChannel[];
     try {
       const known = [...(this.client?.channels.cache.values() ?? [])].map((c) => ({ id: c.id, type: c.type, guildId: 'guildId' in c ? (c.guildId ?? null) : null }));
@@ -401,8 +401,8 @@ export class DiscordAdapter implements PlatformAdapter {
           break;
         } catch (err) {
           const e = toPlatformError(err, 'catch-up');
-          if ('status' in e && (e.status === 404 || e.status === 403)) {
-            await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId).catch(() => undefined);
+          if (isGoneOrForbidden(e)) {
+            await this.forgetChannel(ch.channelId);
             break;
           }
           if (attempt >= CATCH_UP_ATTEMPTS - 1) {
@@ -417,14 +417,18 @@ export class DiscordAdapter implements PlatformAdapter {
     if (total) this.deps.log.info({ platform: 'discord', channels: channels.length, messages: total }, 'read back messages sent while no gateway session was listening');
   }
 
+  /** A channel deleted or no longer readable by the bot: nothing to read back, and nothing to track. */
+  private async forgetChannel(channelId: string): Promise<void> {
+    await this.deps.redis.hdel(cursorKey(this.deps.keys), channelId).catch(() => undefined);
+    this.deps.log.info({ platform: 'discord', channel: channelId }, 'catch-up: channel gone or not readable; no longer tracked');
+  }
+
   /** Reads one channel's missed messages and queues them; returns how many were read. */
-  private async catchUpChannel(ch: CatchUpChannel, shardId: number, limits: { maxAgeMs: number; maxPages: number }): Promise<number> {
+  private async catchUpChannel(ch: CatchUpChannel, shardId: number, limits: CatchUpLimits): Promise<number> {
     // Channel facts first: normalizing needs them (thread parent, permissions), and REST messages carry no guild.
     const info = await this.channelInfo(ch.channelId).catch(() => undefined);
     if (info === null) {
-      // Deleted, or no longer readable by the bot: nothing to read back, and nothing to track.
-      await this.deps.redis.hdel(cursorKey(this.deps.keys), ch.channelId);
-      this.deps.log.info({ platform: 'discord', channel: ch.channelId }, 'catch-up: channel gone or not readable; no longer tracked');
+      await this.forgetChannel(ch.channelId);
       return 0;
     }
     if (!info) this.channels.set(ch.channelId, { id: ch.channelId, type: 0, guildId: ch.guildId, parentId: null });
@@ -558,8 +562,7 @@ export class DiscordAdapter implements PlatformAdapter {
       return info;
     } catch (err) {
       const e = toPlatformError(err, 'channel lookup');
-      if ('status' in e && (e.status === 404 || e.status === 403)) {
-        // Deleted, or the bot lost access: an answer, not a failure.
+      if (isGoneOrForbidden(e)) {
         this.deps.log.info({ platform: 'discord', channel: id, status: e.status }, 'channel unknown or not readable');
         return null;
       }

@@ -9,9 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { ChatEventInput } from '../../src/core/events.js';
 import type { Keys } from '../../src/redis/keys.js';
-
-/** Discord's epoch: snowflake ids carry their creation time (ms since this) in the bits above 22. */
-const DISCORD_EPOCH = 1_420_070_400_000n;
+import { THREAD_TYPES, snowflakeTime } from './normalize.js';
 
 /** A channel to read from: where the cursor is, and the guild its messages belong to (REST messages lack guild_id). */
 export interface CatchUpChannel {
@@ -26,12 +24,6 @@ export interface CatchUpLimits {
   maxAgeMs: number;
   /** Pages of 100 messages read per channel at most. */
   maxPages: number;
-}
-
-/** The creation time of a snowflake id (ms), or NaN for something that is not one. */
-export function snowflakeMs(id: string): number {
-  if (!/^\d{1,20}$/.test(id)) return NaN;
-  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
 }
 
 /** True when snowflake `a` is newer than `b`. */
@@ -62,8 +54,8 @@ export function cursorCommands(keys: Keys, events: readonly ChatEventInput[]): s
   return [['hset', cursorKey(keys), ...fields]];
 }
 
-/** Channel types that hold messages: text, announcement, and the three kinds of thread (forum posts are threads). */
-export const MESSAGE_CHANNEL_TYPES: ReadonlySet<number> = new Set([0, 5, 10, 11, 12]);
+/** Channel types that hold messages: text, announcement, and threads (forum posts are threads). */
+export const MESSAGE_CHANNEL_TYPES: ReadonlySet<number> = new Set([0, 5, ...THREAD_TYPES]);
 
 /** A channel the gateway told about (READY's guilds): id, type, guild. */
 export interface KnownChannel {
@@ -84,15 +76,15 @@ export async function channelsToCatchUp(redis: Redis, keys: Keys, limits: CatchU
   let newest = '';
   for (const [channelId, v] of Object.entries(all)) {
     const [after = '', guild = ''] = v.split('|');
-    const at = snowflakeMs(after);
-    if (Number.isFinite(at) && (!newest || newerId(after, newest))) newest = after;
-    if (!Number.isFinite(at) || now - at > limits.maxAgeMs) stale.push(channelId);
+    const at = snowflakeTime(after);
+    if (at !== null && (!newest || newerId(after, newest))) newest = after;
+    if (at === null || now - at > limits.maxAgeMs) stale.push(channelId);
     else out.push({ channelId, after, guildId: guild || null });
   }
   if (stale.length) await redis.hdel(cursorKey(keys), ...stale);
   if (newest) {
     for (const c of known) {
-      if (!MESSAGE_CHANNEL_TYPES.has(c.type) || c.id in all || !/^\d{1,20}$/.test(c.id) || !newerId(c.id, newest)) continue;
+      if (!MESSAGE_CHANNEL_TYPES.has(c.type) || c.id in all || snowflakeTime(c.id) === null || !newerId(c.id, newest)) continue;
       // From just before the channel's own id: a forum post's first message has the thread's id.
       out.push({ channelId: c.id, after: (BigInt(c.id) - 1n).toString(), guildId: c.guildId });
     }

@@ -8,6 +8,11 @@ const PERMANENT = new Set([400, 401, 403, 404, 405, 413]);
 /** Discord error codes that mean "already done", for idempotent actions (unknown message/ban/member). */
 export const ALREADY_GONE = new Set([10008, 10026, 10007]);
 
+/** True for an error that means the thing is gone or the bot may not see it (404, 403): an answer, not a failure. */
+export function isGoneOrForbidden(e: Error): e is PermanentPlatformError {
+  return e instanceof PermanentPlatformError && (e.status === 404 || e.status === 403);
+}
+
 /** Maps an error from a REST call to RateLimitedError, PermanentPlatformError, or a plain retryable Error. */
 export function toPlatformError(err: unknown, what: string): Error {
   if (err instanceof RateLimitedError || err instanceof PermanentPlatformError) return err;

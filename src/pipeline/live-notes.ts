@@ -51,19 +51,20 @@ export function liveNotesFeature(deps: { redis: Redis; keys: Keys }): Feature {
   const send = (note: LiveNote) => publishLive(deps.redis, deps.keys, note);
   const nudge = (chat: string, dm: boolean) => {
     const id = `${chat}${dm ? '#dm' : ''}`;
+    const note: LiveNote = { type: 'chat', chat, ...(dm ? { dm: true } : {}) };
     const now = Date.now();
     const wait = (last.get(id) ?? -Infinity) + CHAT_NOTE_MS - now;
     if (wait <= 0) {
       if (last.size > 10_000) last.clear();
       last.set(id, now);
-      return send({ type: 'chat', chat, ...(dm ? { dm: true } : {}) });
+      return send(note);
     }
     if (trailing.has(id)) return;
     trailing.add(id);
     setTimeout(() => {
       trailing.delete(id);
       last.set(id, Date.now());
-      send({ type: 'chat', chat, ...(dm ? { dm: true } : {}) });
+      send(note);
     }, wait).unref();
   };
   return {

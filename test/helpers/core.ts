@@ -1,7 +1,9 @@
 /** A real core on a real Redis for tests: config defaults, an isolated prefix, quiet logs. */
 import type { Redis } from 'ioredis';
 import { ConfigSchema, type Config } from '../../config/schema.js';
+import { parseChatEvent, type ChatEventInput } from '../../src/core/events.js';
 import type { CoreDeps } from '../../src/pipeline/context.js';
+import type { HandleEvent } from '../../src/pipeline/handle-event.js';
 import { OutboundQueue } from '../../src/queue/outbound.js';
 import { InboundQueue } from '../../src/queue/inbound.js';
 import { quietLogger } from '../../src/log.js';
@@ -44,4 +46,13 @@ export async function waitFor(check: () => Promise<boolean> | boolean, what: str
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** `core.handleEvent` behind the queue border's parse, as a worker runs it: a malformed event throws its reason. */
+export function parsedHandler(core: { handleEvent: HandleEvent }): (e: ChatEventInput) => Promise<void> {
+  return (e) => {
+    const p = parseChatEvent(e);
+    if (!p.ok) throw new Error(p.reason);
+    return core.handleEvent(p.event);
+  };
 }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Keys } from '../../src/redis/keys.js';
+import { unlinkUnder } from '../../src/redis/scan.js';
 
 /** The Redis the test runner found or started (bin/run-tests.js sets REDIS_URL). */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -15,12 +16,7 @@ export async function isolatedRedis(): Promise<{ redis: Redis; keys: Keys; url: 
     keys,
     url: TEST_REDIS_URL,
     cleanup: async () => {
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${keys.prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (found.length) await redis.unlink(...found);
-      } while (cursor !== '0');
+      await unlinkUnder(redis, keys.prefix);
       redis.disconnect();
     },
   };

@@ -10,16 +10,12 @@ import { chatDigest } from '../../src/features/history/service.js';
 import { startInboundWorker } from '../../src/queue/inbound-worker.js';
 import { quietLogger } from '../../src/log.js';
 import { messageEvent } from '../helpers/events.js';
-import { testCore, waitFor } from '../helpers/core.js';
+import { parsedHandler, testCore, waitFor } from '../helpers/core.js';
 
 const t = await testCore();
 after(t.cleanup);
 const core = buildCore(t.deps);
-const handle = (e: ChatEventInput) => {
-  const p = parseChatEvent(e);
-  if (!p.ok) throw new Error(p.reason);
-  return core.handleEvent(p.event);
-};
+const handle = parsedHandler(core);
 const outboundJobs = async () => (await t.outbound.queue('telegram').getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.data as { type: string; text?: string; user?: string; chat: string; replyTo?: string });
 
 test('a digest of a replayed IRC log lists open questions and links every point back to its source message', { skip: !existsSync('../shared/data/irc-disentanglement/ubuntu.dev.jsonl') && 'no shared data' }, async () => {

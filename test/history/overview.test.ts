@@ -9,9 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ConfigSchema } from '../../config/schema.js';
 import { buildCore } from '../../src/app/core.js';
-import { parseChatEvent, type ChatEventInput } from '../../src/core/events.js';
 import { messageEvent } from '../helpers/events.js';
-import { testCore } from '../helpers/core.js';
+import { parsedHandler, testCore } from '../helpers/core.js';
 
 type Mode = 'answer' | 'error' | 'hang';
 let mode: Mode = 'answer';
@@ -34,11 +33,7 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 
 const t = await testCore({ config: { digest: ConfigSchema.parse({ digest: { llm: { baseUrl: url, model: 'test-model', timeoutMs: 400 } } }).digest } });
 const core = buildCore(t.deps, { llmApiKey: 'sk-test-key' });
-const handle = (e: ChatEventInput) => {
-  const p = parseChatEvent(e);
-  if (!p.ok) throw new Error(p.reason);
-  return core.handleEvent(p.event);
-};
+const handle = parsedHandler(core);
 const replyTo = async (id: string) =>
   (await t.outbound.queue('telegram').getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.data as { text?: string; replyTo?: string }).find((a) => a.replyTo === id);
 

@@ -6,21 +6,16 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ConfigSchema } from '../../config/schema.js';
 import { buildCore } from '../../src/app/core.js';
-import { parseChatEvent, type ChatEventInput } from '../../src/core/events.js';
 import { chatThreads } from '../../src/features/history/service.js';
 import { historyKeys, pruneSideTables, sideTablesOverdue } from '../../src/features/history/store.js';
 import { messageEvent } from '../helpers/events.js';
-import { testCore, waitFor } from '../helpers/core.js';
+import { parsedHandler, testCore, waitFor } from '../helpers/core.js';
 
 const clock = { t: Date.UTC(2026, 10, 26, 12, 0, 0) };
 const t = await testCore({ config: { core: ConfigSchema.parse({ core: { history: { maxMessages: 100 } } }).core }, now: () => clock.t });
 after(t.cleanup);
 const core = buildCore(t.deps);
-const handle = (e: ChatEventInput) => {
-  const p = parseChatEvent(e);
-  if (!p.ok) throw new Error(p.reason);
-  return core.handleEvent(p.event);
-};
+const handle = parsedHandler(core);
 let n = 0;
 
 /**

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CoreDeps } from '../../pipeline/context.js';
+import { unlinkUnder } from '../../redis/scan.js';
 import { questionGenerator } from '../questions/bench.js';
 import { amaIndex } from './dedup.js';
 import { amaToHash, type Ama } from './model.js';
@@ -89,17 +90,8 @@ export async function benchAmaIntake(
       );
     }
   } finally {
-    await deleteUnder(deps, env.k.ama(id));
+    await unlinkUnder(deps.redis, `${env.k.ama(id)}:`);
+    await deps.redis.unlink(env.k.ama(id));
   }
   return out;
-}
-
-async function deleteUnder(deps: CoreDeps, prefix: string): Promise<void> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await deps.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-    cursor = nextCursor;
-    if (keys.length) await deps.redis.unlink(...keys);
-  } while (cursor !== '0');
 }

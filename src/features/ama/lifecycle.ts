@@ -11,6 +11,7 @@ import { cleanHashtags, xHashtagsKey } from '../../../adapters/twitter/hashtags.
 import { UserError } from '../../core/errors.js';
 import { parseChatKey, platformOf } from '../../core/ids.js';
 import { publishLive } from '../../pipeline/live-notes.js';
+import { unlinkUnder } from '../../redis/scan.js';
 import { announceRef, type Ama, type Recurrence } from './model.js';
 import { amaToHash } from './model.js';
 import { buildRecap, recapPosts } from './recap.js';
@@ -359,14 +360,7 @@ export async function schedulePendingPurges(env: AmaEnv): Promise<number> {
  */
 export async function purgeAma(env: AmaEnv, ama: Ama): Promise<number> {
   const redis = env.deps.redis;
-  const match = `${env.k.ama(ama.id).replace(/[*?[\]\\]/g, '\\$&')}:*`;
-  let cursor = '0';
-  let removed = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) removed += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  const removed = await unlinkUnder(redis, `${env.k.ama(ama.id)}:`);
   const tx = redis.multi().unlink(env.k.ama(ama.id)).zrem(env.k.all(), ama.id);
   for (const chat of ama.chats) tx.zrem(env.k.byChat(safeBase(chat)), ama.id);
   await tx.exec();

@@ -6,8 +6,7 @@ import type { CommandSpec } from '../../commands/router.js';
 import type { CoreDeps } from '../../pipeline/context.js';
 import type { Feature } from '../../pipeline/handle-event.js';
 import { durationMs } from '../../config/load.js';
-import { overviewProvider } from '../digest/llm.js';
-import { chatDigest, renderForChat } from './service.js';
+import { chatDigest, digestOverview, renderForChat } from './service.js';
 import { historyKeys, pruneSideTables, recordDeletion, recordEdit, recordMessage, recordReaction, sideTablesOverdue, type Retention } from './store.js';
 
 const DEFAULT_WINDOW_MS = 2 * 3600_000;
@@ -31,8 +30,8 @@ const fmtWindow = (ms: number) => (ms % 3600_000 === 0 ? `${ms / 3600_000}h` : `
 
 /** Builds the history feature and its commands. */
 export function createHistory(deps: CoreDeps, opts: { llmApiKey?: string | undefined } = {}): { feature: Feature; commands: CommandSpec[] } {
-  // Digests get an overview paragraph from the model when `digest.llm` is configured (LLM_API_KEY from the environment).
-  const overview = overviewProvider(deps.config.digest.llm, opts.llmApiKey, (reason) => deps.log.warn({ reason }, 'digest overview: the model failed, digest sent without it'));
+  // Digests get an overview paragraph from the model when `digest.llm` is configured.
+  const overview = digestOverview(deps, opts.llmApiKey);
   const retention: Retention = { maxMessages: deps.config.core.history.maxMessages, maxAgeMs: durationMs(deps.config.core.history.maxAge) };
   const { keys, redis } = deps;
   // When this process last renewed a chat's expiries and its place in the chat index. Per message that was three
@@ -45,7 +44,7 @@ export function createHistory(deps: CoreDeps, opts: { llmApiKey?: string | undef
   const prune = async (chat: string): Promise<void> => {
     if (!(await sideTablesOverdue(redis, keys, chat))) return;
     // One process prunes a chat at a time; the others find the tables small again at their next check.
-    if ((await redis.set(keys.k('hist', chat, 'pruning'), '1', 'EX', 120, 'NX')) !== 'OK') return;
+    if ((await redis.set(historyKeys(keys, chat).pruning, '1', 'EX', 120, 'NX')) !== 'OK') return;
     const removed = await pruneSideTables(redis, keys, chat);
     deps.log.info({ chat, removed }, 'history: dropped links, edits and reactions of messages past the cap');
   };

@@ -6,8 +6,7 @@ import type { CoreDeps } from '../../pipeline/context.js';
 import { inboundBacklog } from '../../queue/inbound.js';
 import { INBOUND_QUEUE } from '../../queue/names.js';
 import { createRedis } from '../../redis/connect.js';
-import { overviewProvider } from '../digest/llm.js';
-import { chatDigest, renderForChat } from './service.js';
+import { chatDigest, digestOverview, renderForChat } from './service.js';
 
 /** The queue scheduled digests run on. */
 export const DIGEST_QUEUE = 'digests';
@@ -23,7 +22,7 @@ export async function overloaded(deps: CoreDeps, inbound: Queue): Promise<boolea
 /** Registers the configured schedules and runs their worker; one schedule per chat however many processes run this. */
 export async function startDigestScheduler(opts: { url: string; deps: CoreDeps; deferMs?: number; llmApiKey?: string | undefined }): Promise<{ close(): Promise<void> }> {
   const { deps } = opts;
-  const overview = overviewProvider(deps.config.digest.llm, opts.llmApiKey, (reason) => deps.log.warn({ reason }, 'digest overview: the model failed, digest sent without it'));
+  const overview = digestOverview(deps, opts.llmApiKey);
   const connection = createRedis(opts.url, { name: 'townhall-digests' });
   const queue = new Queue(DIGEST_QUEUE, { connection, prefix: deps.keys.prefix });
   const inbound = new Queue(INBOUND_QUEUE, { connection, prefix: deps.keys.prefix });

@@ -4,7 +4,8 @@ import type { Platform } from '../../core/ids.js';
 import { platformOf } from '../../core/ids.js';
 import type { Keys } from '../../redis/keys.js';
 import { buildDigest, renderDigest, type Digest, type StoredMessage } from '../digest/digest.js';
-import type { SummaryProvider } from '../digest/llm.js';
+import type { CoreDeps } from '../../pipeline/context.js';
+import { overviewProvider, type SummaryProvider } from '../digest/llm.js';
 import { assignThreads, groupThreads } from './threads.js';
 import { readHistory, trimByAge } from './store.js';
 
@@ -15,6 +16,11 @@ export const PLATFORM_MAX_CHARS: Record<Platform, number> = { telegram: 4096, di
 export const OVERVIEW_MAX_LINES = 1500;
 /** Fewer messages than this get no overview: the digest's own lines already say it all. */
 export const OVERVIEW_MIN_MESSAGES = 8;
+
+/** The model that writes digest overviews (`digest.llm`, key from LLM_API_KEY), its failures logged; none when unset. */
+export function digestOverview(deps: Pick<CoreDeps, 'config' | 'log'>, apiKey: string | undefined): SummaryProvider | undefined {
+  return overviewProvider(deps.config.digest.llm, apiKey, (reason) => deps.log.warn({ reason }, 'digest overview: the model failed, digest sent without it'));
+}
 
 /** The digest of a chat over [from, to); with `overview`, headed by the model's few sentences on the whole window. */
 export async function chatDigest(
@@ -28,7 +34,7 @@ export async function chatDigest(
   if (opts.maxAgeMs) await trimByAge(redis, keys, chat, opts.maxAgeMs, to);
   const messages = await assignThreads(redis, keys, chat, await readHistory(redis, keys, chat, from, to), opts.threadWindow);
   const digest = buildDigest(messages, { from, to });
-  const said = messages.filter((m) => !m.deleted);
+  const said = opts.overview ? messages.filter((m) => !m.deleted) : [];
   if (opts.overview && said.length >= OVERVIEW_MIN_MESSAGES) {
     const r = await opts.overview.summarize(said.slice(-OVERVIEW_MAX_LINES).map((m) => ({ user: m.userName, text: m.text })), { maxWords: 60 });
     // The provider falls back to extractive text on any failure; the digest already has extractive lines.

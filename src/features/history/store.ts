@@ -3,6 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { ChatEvent } from '../../core/events.js';
 import { platformOf } from '../../core/ids.js';
 import type { Keys } from '../../redis/keys.js';
+import { scanPages } from '../../redis/scan.js';
 import type { StoredMessage } from '../digest/digest.js';
 
 /** The compact form kept per message (short field names: this is most of Redis's memory). */
@@ -29,6 +30,8 @@ export function historyKeys(keys: Keys, chat: string) {
     reactions: keys.k('hist', chat, 'react'),
     threads: keys.k('hist', chat, 'thr'),
     lastSeen: keys.k('hist', chat, 'seen'),
+    /** Held (2 min at most) by the one process pruning the side tables. */
+    pruning: keys.k('hist', chat, 'pruning'),
   };
 }
 
@@ -96,22 +99,21 @@ export async function pruneSideTables(redis: Redis, keys: Keys, chat: string): P
   }
   let removed = 0;
   for (const key of [k.threads, k.edits, k.reactions]) {
-    let cursor = '0';
-    do {
-      const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 1000);
-      cursor = next;
-      const gone: string[] = [];
-      for (let i = 0; i < flat.length; i += 2) if (!kept.has(flat[i]!)) gone.push(flat[i]!);
-      if (gone.length) removed += await redis.hdel(key, ...gone);
-    } while (cursor !== '0');
+    await scanPages(
+      (cursor) => redis.hscan(key, cursor, 'COUNT', 1000),
+      async (flat) => {
+        const gone = flat.filter((field, i) => i % 2 === 0 && !kept.has(field)); // [field, value, field, value, …]
+        if (gone.length) removed += await redis.hdel(key, ...gone);
+      },
+    );
   }
-  let cursor = '0';
-  do {
-    const [next, members] = await redis.sscan(k.deleted, cursor, 'COUNT', 1000);
-    cursor = next;
-    const gone = members.filter((m) => !kept.has(m));
-    if (gone.length) removed += await redis.srem(k.deleted, ...gone);
-  } while (cursor !== '0');
+  await scanPages(
+    (cursor) => redis.sscan(k.deleted, cursor, 'COUNT', 1000),
+    async (members) => {
+      const gone = members.filter((m) => !kept.has(m));
+      if (gone.length) removed += await redis.srem(k.deleted, ...gone);
+    },
+  );
   return removed;
 }
 
