@@ -13,7 +13,7 @@ import { findButton } from './blocks.js';
 import { FakeEventsHttp, type EventsHttpOptions, type HttpDelivery } from './events-http.js';
 import type { RateLimitOptions } from './limits.js';
 import { FakeSocketMode, type Envelope, type SocketModeOptions } from './socket-mode.js';
-import { reactionName, SlackState, type SlackChannel, type SlackMessage } from './state.js';
+import { reactionName, SlackState, typedToSlack, type SlackChannel, type SlackMessage } from './state.js';
 import { FakeWebApi, type FailRule, type FakeToken, type WebApiCall } from './web-api.js';
 
 export type { Envelope } from './socket-mode.js';
@@ -200,13 +200,17 @@ export class SlackFake implements SandboxPlatform {
 
   // ---- people doing things ----------------------------------------------------------------------------------
 
-  /** A person writes in a channel, or in a thread (`thread` = the parent's ts; `replyTo` answers in that message's thread). */
+  /**
+   * A person writes in a channel, or in a thread (`thread` = the parent's ts; `replyTo` answers in that message's
+   * thread). The text is what they typed: Slack escapes `&`, `<`, `>`; `<@U…>`, `<#C…>` and `<https://…>` pass as the
+   * client would send them.
+   */
   async injectMessage(input: SandboxMessageInput & { at?: number }): Promise<{ id: string }> {
     const ch = this.channel(input.chat);
     const user = this.state.ensureUser(input.user);
     ch.members.add(user.id);
     const parent = input.thread ?? input.replyTo;
-    const msg = this.state.addMessage({ channel: ch, user, text: input.text, ...(parent ? { threadTs: parent } : {}), ...(input.at ? { at: input.at } : {}) });
+    const msg = this.state.addMessage({ channel: ch, user, text: typedToSlack(input.text), ...(parent ? { threadTs: parent } : {}), ...(input.at ? { at: input.at } : {}) });
     this.messageEvents(ch, msg);
     return { id: msg.ts };
   }
@@ -215,7 +219,7 @@ export class SlackFake implements SandboxPlatform {
   async injectDirectMessage(input: { user: SandboxUser; text: string }): Promise<{ id: string; channel: string }> {
     const user = this.state.ensureUser(input.user);
     const { channel } = this.state.dmWith(user.id);
-    const msg = this.state.addMessage({ channel, user, text: input.text });
+    const msg = this.state.addMessage({ channel, user, text: typedToSlack(input.text) });
     this.messageEvents(channel, msg);
     return { id: msg.ts, channel: channel.id };
   }
@@ -234,7 +238,7 @@ export class SlackFake implements SandboxPlatform {
     const ch = this.channel(input.chat);
     const msg = this.requireMessage(ch, input.message);
     const before = this.state.wire(msg);
-    msg.text = input.text;
+    msg.text = typedToSlack(input.text);
     const ts = this.state.nextTs();
     msg.edited = { user: msg.user, ts };
     this.dispatch({ type: 'message', subtype: 'message_changed', hidden: true, channel: ch.id, ts, event_ts: ts, channel_type: this.state.channelType(ch), message: this.state.wire(msg), previous_message: before });

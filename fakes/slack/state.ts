@@ -74,6 +74,21 @@ export function reactionName(input: string): string | undefined {
   return ALIASES[name] ?? name;
 }
 
+// What a Slack client sends for mentions and links; everything else a person types has &, < and > escaped.
+const CLIENT_TOKEN_RE = /<(?:@[A-Z0-9]+|#[A-Z0-9]+(?:\|[^<>]*)?|![a-z]+(?:\^[^<>|]*)?(?:\|[^<>]*)?|(?:https?|mailto):[^<>\s]+)>/g;
+
+/** Text as a person types it, as Slack stores it: `&amp; &lt; &gt;`, with client mention and link tokens kept. */
+export function typedToSlack(text: string): string {
+  let out = '';
+  let last = 0;
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  for (const m of text.matchAll(CLIENT_TOKEN_RE)) {
+    out += esc(text.slice(last, m.index)) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + esc(text.slice(last));
+}
+
 /** The fake workspace. */
 export class SlackState {
   readonly teamId: string;
