@@ -276,7 +276,7 @@ export class SlackFake implements SandboxPlatform {
     else users.delete(user.id);
     if (users.size) msg.reactions.set(name, users);
     else msg.reactions.delete(name);
-    this.dispatch({ type: added ? 'reaction_added' : 'reaction_removed', user: user.id, reaction: name, item_user: msg.user, item: { type: 'message', channel: ch.id, ts: msg.ts }, event_ts: this.state.nextTs() });
+    this.dispatch(this.state.reactionEvent(added, user.id, name, msg));
   }
 
   /** A person joins a channel (contract §7): member_joined_channel and the channel_join message. */

@@ -317,6 +317,11 @@ export class SlackState {
     };
   }
 
+  /** reaction_added / reaction_removed as the Events API carries them. */
+  reactionEvent(added: boolean, userId: string, name: string, msg: SlackMessage): Record<string, unknown> {
+    return { type: added ? 'reaction_added' : 'reaction_removed', user: userId, reaction: name, item_user: msg.user, item: { type: 'message', channel: msg.channel, ts: msg.ts }, event_ts: this.nextTs() };
+  }
+
   /** `channel_type` as message events carry it. */
   channelType(ch: SlackChannel): 'channel' | 'group' | 'im' {
     return ch.kind === 'public' ? 'channel' : ch.kind === 'private' ? 'group' : 'im';

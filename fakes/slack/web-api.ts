@@ -366,7 +366,7 @@ export class FakeWebApi {
           users.add(token.userId);
           msg.reactions.set(name, users);
           s.record({ type: 'react', chat: ch.id, messageId: msg.ts, text: name });
-          this.hooks.dispatch({ type: 'reaction_added', user: token.userId, reaction: name, item_user: msg.user, item: { type: 'message', channel: ch.id, ts: msg.ts }, event_ts: s.nextTs() });
+          this.hooks.dispatch(s.reactionEvent(true, token.userId, name, msg));
           return {};
         },
       },
@@ -382,7 +382,7 @@ export class FakeWebApi {
           const users = msg.reactions.get(name);
           if (!users?.delete(token.userId)) throw new SlackApiError('no_reaction');
           if (!users.size) msg.reactions.delete(name);
-          this.hooks.dispatch({ type: 'reaction_removed', user: token.userId, reaction: name, item_user: msg.user, item: { type: 'message', channel: ch.id, ts: msg.ts }, event_ts: s.nextTs() });
+          this.hooks.dispatch(s.reactionEvent(false, token.userId, name, msg));
           return {};
         },
       },
