@@ -8,8 +8,7 @@ COPY bin ./bin
 COPY src ./src
 COPY adapters ./adapters
 COPY config ./config
-COPY test/fakes ./test/fakes
-COPY test/fixtures ./test/fixtures
+COPY fakes ./fakes
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.TOWNHALL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

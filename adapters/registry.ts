@@ -43,7 +43,7 @@ export async function createAdaptersFromEnv(rt: Runtime): Promise<PlatformAdapte
   }
   const userContext = env.X_APP_KEY && env.X_APP_SECRET && env.X_ACCESS_TOKEN && env.X_ACCESS_SECRET;
   if (userContext || env.X_BEARER_TOKEN) {
-    const { createXAdapter } = await import('./twitter/index.js');
+    const { createXAdapter } = await import('./x/index.js');
     const credentials = userContext
       ? { appKey: env.X_APP_KEY!, appSecret: env.X_APP_SECRET!, accessToken: env.X_ACCESS_TOKEN!, accessSecret: env.X_ACCESS_SECRET!, ...(env.X_BEARER_TOKEN ? { bearerToken: env.X_BEARER_TOKEN } : {}) }
       : { bearerToken: env.X_BEARER_TOKEN! };

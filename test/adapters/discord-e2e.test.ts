@@ -7,7 +7,7 @@ import { quietLogger } from '../../src/log.js';
 import { InboundQueue } from '../../src/queue/inbound.js';
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
 import { toJobId } from '../../src/redis/keys.js';
-import { discordHarness, type DiscordHarness } from '../fakes/discord/harness.js';
+import { discordHarness, type DiscordHarness } from './discord/harness.js';
 
 const A = '920000000000000001';
 const B = '920000000000000002';

@@ -5,9 +5,9 @@ import { REST, Routes } from 'discord.js';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import { quietLogger } from '../../src/log.js';
 import { isolatedRedis } from '../helpers/redis.js';
-import { startDiscordFake } from '../fakes/discord/index.js';
-import { discordHarness, RecordingSink, type DiscordHarness } from '../fakes/discord/harness.js';
-import type { SandboxPlatform } from '../fakes/types.js';
+import { startDiscordFake } from '../../fakes/discord/index.js';
+import { discordHarness, RecordingSink, type DiscordHarness } from './discord/harness.js';
+import type { SandboxPlatform } from '../../fakes/types.js';
 
 describe('discord fake as a sandbox platform', () => {
   let h: DiscordHarness;

@@ -5,8 +5,8 @@ import type { ChatEventInput } from '../../src/core/events.js';
 import { channelsToCatchUp, cursorKey } from '../../adapters/discord/catch-up.js';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import { quietLogger } from '../../src/log.js';
-import { snowflake } from '../fakes/discord/model.js';
-import { FAST, discordHarness, type DiscordHarness } from '../fakes/discord/harness.js';
+import { snowflake } from '../../fakes/discord/model.js';
+import { FAST, discordHarness, type DiscordHarness } from './discord/harness.js';
 
 const GENERAL = '900000000000000001';
 const RANDOM = '900000000000000002';

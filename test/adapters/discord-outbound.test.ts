@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Action } from '../../src/core/actions.js';
 import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
-import { discordHarness, type DiscordHarness } from '../fakes/discord/harness.js';
+import { discordHarness, type DiscordHarness } from './discord/harness.js';
 
 const GENERAL = '910000000000000001';
 const RANDOM = '910000000000000002';

@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { createHandleEvent } from '../../src/pipeline/handle-event.js';
 import { startInboundWorker, type InboundWorkerHandle } from '../../src/queue/inbound-worker.js';
 import { quietLogger } from '../../src/log.js';
-import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
-import { until } from '../fakes/telegram/harness.js';
+import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
+import { until } from './telegram/harness.js';
 import { testCore } from '../helpers/core.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CHILD = path.join(here, '../fakes/telegram/adapter-process.ts');
+const CHILD = path.join(here, './telegram/adapter-process.ts');
 const G = '-1004000000001';
 
 type Msg = 'ready' | 'booted' | { received?: string[]; stored?: string[] };

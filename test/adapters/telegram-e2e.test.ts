@@ -10,8 +10,8 @@ import { quietLogger } from '../../src/log.js';
 import { InboundQueue } from '../../src/queue/inbound.js';
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
 import { toJobId } from '../../src/redis/keys.js';
-import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
-import { until } from '../fakes/telegram/harness.js';
+import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
+import { until } from './telegram/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const G = '-1005000000001';

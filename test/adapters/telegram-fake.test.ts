@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Telegram, TelegramError } from 'telegraf';
-import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
-import { until } from '../fakes/telegram/harness.js';
+import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
+import { until } from './telegram/harness.js';
 
 const G = '-1008000000001';
 

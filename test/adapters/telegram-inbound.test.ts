@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { InboundQueue } from '../../src/queue/inbound.js';
 import { toJobId } from '../../src/redis/keys.js';
 import type { ChatEvent, ChatEventInput } from '../../src/core/events.js';
-import { MemorySink, rig, until, type Rig } from '../fakes/telegram/harness.js';
+import { MemorySink, rig, until, type Rig } from './telegram/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const GROUP = '-1001000000001';

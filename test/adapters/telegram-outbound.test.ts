@@ -6,7 +6,7 @@ import { ActionSchema } from '../../src/core/actions.js';
 import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
 import { createTelegramAdapter, MAX_MESSAGE_CHARS } from '../../adapters/telegram/index.js';
 import { freePort } from '../../src/redis/connect.js';
-import { rig, type MemorySink, type Rig } from '../fakes/telegram/harness.js';
+import { rig, type MemorySink, type Rig } from './telegram/harness.js';
 
 const G = '-1002000000001';
 let n = 0;

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { createTelegramAdapter, type TelegramAdapter } from '../../adapters/telegram/index.js';
 import { quietLogger } from '../../src/log.js';
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
-import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
-import { MemorySink, until } from '../fakes/telegram/harness.js';
+import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
+import { MemorySink, until } from './telegram/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const G = '-1006000000001';

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startSandbox, type Sandbox } from '../../src/cli/sandbox.js';
-import type { OutboxEntry } from '../fakes/types.js';
-import { until } from '../fakes/telegram/harness.js';
+import type { OutboxEntry } from '../../fakes/types.js';
+import { until } from './telegram/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const CHAT = '-1009000000001';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../src/redis/connect.js';
-import { MemorySink, rig, until, type Rig } from '../fakes/telegram/harness.js';
+import { MemorySink, rig, until, type Rig } from './telegram/harness.js';
 
 const G = '-1007000000001';
 const SECRET = 'hook-secret_123';

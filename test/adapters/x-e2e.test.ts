@@ -3,15 +3,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createXAdapter, X_ENDPOINTS, type XAdapter, type XAdapterOptions } from '../../adapters/twitter/index.js';
+import { createXAdapter, X_ENDPOINTS, type XAdapter, type XAdapterOptions } from '../../adapters/x/index.js';
 import type { OutboundLimits } from '../../adapters/types.js';
 import type { Action, ActionInput } from '../../src/core/actions.js';
 import type { ChatEvent } from '../../src/core/events.js';
 import { quietLogger } from '../../src/log.js';
 import { InboundQueue } from '../../src/queue/inbound.js';
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
-import { startXFake, type XFake } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS } from '../fakes/x/harness.js';
+import { startXFake, type XFake } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS } from './x/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const log = quietLogger();

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import type http from 'node:http';
-import { createXClient } from '../../adapters/twitter/client.js';
-import { startXFake, type XFake } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS } from '../fakes/x/harness.js';
+import { createXClient } from '../../adapters/x/client.js';
+import { startXFake, type XFake } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS } from './x/harness.js';
 
 let fake: XFake;
 let client: TwitterApi;

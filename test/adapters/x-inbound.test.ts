@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { XAdapter, XAdapterOptions } from '../../adapters/twitter/index.js';
-import { X_ENDPOINTS, trackXHashtags } from '../../adapters/twitter/index.js';
+import type { XAdapter, XAdapterOptions } from '../../adapters/x/index.js';
+import { X_ENDPOINTS, trackXHashtags } from '../../adapters/x/index.js';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../src/redis/keys.js';
 import { ChatEventSchema } from '../../src/core/events.js';
-import { startXFake, type XFake, type XFakeOptions } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from '../fakes/x/harness.js';
+import { startXFake, type XFake, type XFakeOptions } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from './x/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const MENTIONS = X_ENDPOINTS.mentions;

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { XAdapterOptions } from '../../adapters/twitter/index.js';
-import { X_ENDPOINTS } from '../../adapters/twitter/index.js';
+import type { XAdapterOptions } from '../../adapters/x/index.js';
+import { X_ENDPOINTS } from '../../adapters/x/index.js';
 import type { Action, ActionInput } from '../../src/core/actions.js';
 import { ActionSchema } from '../../src/core/actions.js';
 import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
-import { startXFake, type XFakeOptions } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from '../fakes/x/harness.js';
+import { startXFake, type XFakeOptions } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from './x/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const twitterText = createRequire(import.meta.url)('twitter-text') as {

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { X_ENDPOINTS, trackXHashtags, type XAdapter, type XAdapterOptions } from '../../adapters/twitter/index.js';
+import { X_ENDPOINTS, trackXHashtags, type XAdapter, type XAdapterOptions } from '../../adapters/x/index.js';
 import type { Keys } from '../../src/redis/keys.js';
-import { startXFake, type XFake } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from '../fakes/x/harness.js';
+import { startXFake, type XFake } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from './x/harness.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 const BEARER = 'fake-app-bearer';

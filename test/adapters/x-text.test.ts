@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { ApiResponseError } from 'twitter-api-v2';
-import { adaptivePollInterval, budgetPeriod, msUntilNextPeriod } from '../../adapters/twitter/budget.js';
-import { endpointFamily } from '../../adapters/twitter/client.js';
-import { isReplyRestricted, summarizeXError, toPerformError } from '../../adapters/twitter/errors.js';
-import { XPostSchema, normalizePost, unescapeXText, type XUser } from '../../adapters/twitter/normalize.js';
-import { resolveXOptions } from '../../adapters/twitter/options.js';
-import { distinctVariant, markdownToPlain, neutralizeMentions, splitThread, weightedLength } from '../../adapters/twitter/text.js';
+import { adaptivePollInterval, budgetPeriod, msUntilNextPeriod } from '../../adapters/x/budget.js';
+import { endpointFamily } from '../../adapters/x/client.js';
+import { isReplyRestricted, summarizeXError, toPerformError } from '../../adapters/x/errors.js';
+import { XPostSchema, normalizePost, unescapeXText, type XUser } from '../../adapters/x/normalize.js';
+import { resolveXOptions } from '../../adapters/x/options.js';
+import { distinctVariant, markdownToPlain, neutralizeMentions, splitThread, weightedLength } from '../../adapters/x/text.js';
 import { ChatEventSchema } from '../../src/core/events.js';
 import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
-import { REPLY_RESTRICTED_DETAIL } from '../fakes/x/index.js';
+import { REPLY_RESTRICTED_DETAIL } from '../../fakes/x/index.js';
 
 // The check is done with twitter-text itself, not with the adapter's wrapper around it.
 const twitterText = createRequire(import.meta.url)('twitter-text') as {

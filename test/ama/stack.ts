@@ -16,9 +16,9 @@ import { createHandleEvent } from '../../src/pipeline/handle-event.js';
 import { InboundQueue } from '../../src/queue/inbound.js';
 import { startInboundWorker, type InboundWorkerHandle } from '../../src/queue/inbound-worker.js';
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord/index.js';
-import { FAST } from '../fakes/discord/harness.js';
-import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/index.js';
+import { FAST } from '../adapters/discord/harness.js';
+import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
 import { isolatedRedis } from '../helpers/redis.js';
 
 /** Budgets generous enough that tests are not paced like production, still enforced by the runner. */

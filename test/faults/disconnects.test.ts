@@ -12,12 +12,12 @@ import { startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/
 import type { Keys } from '../../src/redis/keys.js';
 import { waitFor } from '../helpers/core.js';
 import { isolatedRedis } from '../helpers/redis.js';
-import { startDiscordFake } from '../fakes/discord/index.js';
-import { FAST } from '../fakes/discord/harness.js';
-import { startTelegramFake } from '../fakes/telegram/index.js';
-import type { SandboxPlatform } from '../fakes/types.js';
-import { startXFake } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, fakeXAdapter } from '../fakes/x/harness.js';
+import { startDiscordFake } from '../../fakes/discord/index.js';
+import { FAST } from '../adapters/discord/harness.js';
+import { startTelegramFake } from '../../fakes/telegram/index.js';
+import type { SandboxPlatform } from '../../fakes/types.js';
+import { startXFake } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, fakeXAdapter } from '../adapters/x/harness.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { InProcessStack, WIDE_LIMITS } from './harness.js';
 

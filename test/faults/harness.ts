@@ -20,7 +20,7 @@ import { startInboundWorker, type InboundWorkerHandle } from '../../src/queue/in
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
 import { createRedis } from '../../src/redis/connect.js';
 import type { Keys } from '../../src/redis/keys.js';
-import type { TelegramFake } from '../fakes/telegram/index.js';
+import type { TelegramFake } from '../../fakes/telegram/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

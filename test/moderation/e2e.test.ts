@@ -18,8 +18,8 @@ import { InboundQueue } from '../../src/queue/inbound.js';
 import { startInboundWorker } from '../../src/queue/inbound-worker.js';
 import { OutboundQueue, startOutboundRunner } from '../../src/queue/outbound.js';
 import type { Keys } from '../../src/redis/keys.js';
-import { discordHarness, type DiscordHarness } from '../fakes/discord/harness.js';
-import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
+import { discordHarness, type DiscordHarness } from '../adapters/discord/harness.js';
+import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
 import { waitFor } from '../helpers/core.js';
 import { isolatedRedis } from '../helpers/redis.js';
 

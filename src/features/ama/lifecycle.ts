@@ -7,7 +7,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { getNextMillis } from 'bullmq';
 import { z } from 'zod';
-import { cleanHashtags, xHashtagsKey } from '../../../adapters/twitter/hashtags.js';
+import { cleanHashtags, xHashtagsKey } from '../../../adapters/x/hashtags.js';
 import { UserError } from '../../core/errors.js';
 import { parseChatKey, platformOf } from '../../core/ids.js';
 import { publishLive } from '../../pipeline/live-notes.js';

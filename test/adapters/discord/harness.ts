@@ -6,7 +6,7 @@ import type { ChatEventInput } from '../../../src/core/events.js';
 import { quietLogger } from '../../../src/log.js';
 import type { Keys } from '../../../src/redis/keys.js';
 import { isolatedRedis } from '../../helpers/redis.js';
-import { startDiscordFake, type DiscordFake, type DiscordFakeOptions } from './index.js';
+import { startDiscordFake, type DiscordFake, type DiscordFakeOptions } from '../../../fakes/discord/index.js';
 
 /** A sink that writes every event to a Redis list (durable, like the real queue) and remembers it for assertions. */
 export class RecordingSink implements InboundSink {

@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import type { AdapterDeps, InboundSink } from '../../../adapters/types.js';
 import { createTelegramAdapter, type TelegramAdapter, type TelegramAdapterOptions } from '../../../adapters/telegram/index.js';
 import type { ChatEventInput } from '../../../src/core/events.js';
-import { startTelegramFake, type TelegramFake, type TelegramFakeOptions } from './index.js';
+import { startTelegramFake, type TelegramFake, type TelegramFakeOptions } from '../../../fakes/telegram/index.js';
 import { isolatedRedis } from '../../helpers/redis.js';
 
 /** A logger whose lines tests can read (JSON objects). */

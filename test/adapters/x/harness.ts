@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AdapterDeps, InboundSink } from '../../../adapters/types.js';
-import { createXAdapter, type XAdapter, type XAdapterOptions } from '../../../adapters/twitter/index.js';
+import { createXAdapter, type XAdapter, type XAdapterOptions } from '../../../adapters/x/index.js';
 import type { ChatEventInput } from '../../../src/core/events.js';
 import type { Keys } from '../../../src/redis/keys.js';
 import { quietLogger } from '../../../src/log.js';
