@@ -38,7 +38,7 @@ type Res = [Error | null, unknown][];
  * parse; a pipeline of ten costs ten of each): policy version, role, flood counters (this bucket and the one before),
  * recent ids, slow-mode gate, paste hash. The key names are built here from KEYS[1], the deployment's prefix (it also
  * names the cluster slot every key shares), and the chat and user: key names were ~400 of the ~620 bytes this call
- * sent per message. They must stay equal to `modKeys` (keys.ts); a test in test/moderation/protection.test.ts checks it.
+ * sent per message. They must stay equal to `modKeys` (keys.ts); a test in test/features/moderation/protection.test.ts checks it.
  * Messages under the flood limit are remembered in `recent`, so a detected flood is deleted whole (messages over the
  * limit are deleted as they come).
  * ARGV: group, user, flood bucket ('' = off), bucket before, counter TTL ms, flood limit, fraction of the window
