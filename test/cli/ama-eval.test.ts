@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, test } from 'node:test';
 import { isolatedRedis, TEST_REDIS_URL } from '../helpers/redis.js';
+import { TOWNHALL } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const iso = await isolatedRedis();
@@ -14,7 +15,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'townhall-cli2-'));
 const configFile = path.join(dir, 'townhall.yaml');
 writeFileSync(configFile, `redis:\n  prefix: "${iso.keys.prefix}"\n`);
 const env = { ...process.env, REDIS_URL: TEST_REDIS_URL, TOWNHALL_CONFIG: configFile, LOG_LEVEL: 'warn' };
-const townhall = async (...args: string[]) => (await run(process.execPath, ['bin/townhall.js', ...args], { env, maxBuffer: 1 << 24 })).stdout;
+const townhall = async (...args: string[]) => (await run(process.execPath, [...TOWNHALL, ...args], { env, maxBuffer: 1 << 24 })).stdout;
 
 test('townhall ama schedule, list, start, end and recap work from the command line', async () => {
   const scheduled = JSON.parse((await townhall('ama', 'schedule', 'Listing AMA', '--at', 'in 2h', '--duration', '1h', '--chat', 'telegram:-1001', 'discord:5001', '--json')).trim()) as { id: string; title: string; status: string };

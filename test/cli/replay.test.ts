@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { after, test } from 'node:test';
 import { isolatedRedis, TEST_REDIS_URL } from '../helpers/redis.js';
 import { waitFor } from '../helpers/core.js';
+import { TOWNHALL } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const iso = await isolatedRedis();
@@ -16,7 +17,7 @@ writeFileSync(configFile, `redis:\n  prefix: "${iso.keys.prefix}"\n`);
 const env = { ...process.env, REDIS_URL: TEST_REDIS_URL, TOWNHALL_CONFIG: configFile, LOG_LEVEL: 'warn' };
 const DEV = path.resolve('../shared/data/irc-disentanglement/ubuntu.dev.jsonl');
 
-const worker = spawn(process.execPath, ['bin/townhall.js', 'worker', '--role', 'core'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+const worker = spawn(process.execPath, [...TOWNHALL, 'worker', '--role', 'core'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 after(async () => {
   worker.kill('SIGTERM');
   await new Promise((r) => worker.once('exit', r));
@@ -24,13 +25,13 @@ after(async () => {
 });
 
 test('townhall replay feeds every message of an IRC log through the pipeline and status --json shows them handled', { skip: !existsSync(DEV) && 'shared data not present' }, async () => {
-  const { stdout } = await run(process.execPath, ['bin/townhall.js', 'replay', DEV, '--format', 'irc'], { env, maxBuffer: 1 << 24 });
+  const { stdout } = await run(process.execPath, [...TOWNHALL, 'replay', DEV, '--format', 'irc'], { env, maxBuffer: 1 << 24 });
   const replayed = Number(/replayed (\d+) messages/.exec(stdout)?.[1]);
   assert.ok(replayed > 10_000, `replayed ${replayed}`);
   let status: { queues: Record<string, { waiting: number; active: number; failed: number }>; handled: number; deadLetter: number } | undefined;
   await waitFor(
     async () => {
-      const out = await run(process.execPath, ['bin/townhall.js', 'status', '--json'], { env });
+      const out = await run(process.execPath, [...TOWNHALL, 'status', '--json'], { env });
       status = JSON.parse(out.stdout.trim().split('\n').pop()!);
       return status!.handled >= replayed;
     },
@@ -46,7 +47,7 @@ test('townhall replay feeds every message of an IRC log through the pipeline and
 });
 
 test('an unknown sub-command option or missing file fails with one line, not a stack trace', async () => {
-  await assert.rejects(run(process.execPath, ['bin/townhall.js', 'replay', path.join(dir, 'missing.jsonl'), '--format', 'jsonl'], { env }), (e: { stderr: string }) => {
+  await assert.rejects(run(process.execPath, [...TOWNHALL, 'replay', path.join(dir, 'missing.jsonl'), '--format', 'jsonl'], { env }), (e: { stderr: string }) => {
     const lines = e.stderr.trim().split('\n');
     assert.equal(lines.length, 1, e.stderr);
     assert.match(lines[0]!, /^townhall: .*missing\.jsonl/);
