@@ -34,6 +34,7 @@ import { forkProducer, forkWorker, type BenchProducer, type BenchWorker } from '
 import { summarizeProfile } from './profile.js';
 import { benchThreading } from './threading.js';
 import type { WorkerReport } from './worker-proc.js';
+import { platformOf } from '../src/core/ids.js';
 
 /** The JSON line of contract §8 (extra keys after the contract's). */
 export interface BenchResult {
@@ -191,7 +192,7 @@ export async function setupFeatures(b: Pick<Bench, "redis" | "prefix" | "keys">,
     const now = Date.now();
     let i = 0;
     for (const chat of chats) {
-      const platform = chat.startsWith('telegram:') ? 'telegram' : 'discord';
+      const platform = platformOf(chat);
       for (const f of ['free crypto', 'airdrop scam', 'send me your seed', 'guaranteed profit', 'dm me for']) {
         await core.handleEvent({ v: 1, id: `${platform}/setup/${i++}`, kind: 'command', platform, chat, chatType: 'group', messageId: `s${i}`, user: { id: `${platform}:user:benchadmin`, name: 'Bench Admin', isAdmin: true }, text: `/filter add ${f}`, at: now, source: 'live' });
       }

@@ -2,10 +2,11 @@
 import { Command, Option } from 'commander';
 import { LOG_FORMATS, type LogFormat } from '../ingest/formats.js';
 import { PLATFORMS, type Platform } from '../core/ids.js';
+import { PLATFORM_PREFIX_PATTERN, platformNames } from '../platform/index.js';
 import { ConfigError } from '../config/load.js';
 
 const program = new Command();
-program.name('townhall').description('Turns busy Telegram, Discord and X chats into ranked AMA threads and readable digests.').showHelpAfterError();
+program.name('townhall').description(`Turns busy ${platformNames()} chats into ranked AMA threads and readable digests.`).showHelpAfterError();
 
 /** Runs an action, printing a one-line error (not a stack trace) for expected failures. */
 function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -64,7 +65,7 @@ program
 
 program
   .command('sandbox')
-  .description('local fake Telegram, Discord and X servers with the bot wired to them; no tokens needed')
+  .description(`local fake ${platformNames()} servers with the bot wired to them; no tokens needed`)
   .option('--port <port>', 'HTTP port', (v) => Number(v), 8080)
   .option('--replay <file>', 'a chat log to replay into it')
   .option('--rate <n>', 'replay messages per second', (v) => Number(v), 20)
@@ -104,7 +105,7 @@ program
   .action(
     run(async (file: string, o: { format: LogFormat; chat: string; platform: Platform }) => {
       const { replayCommand } = await import('./start.js');
-      const m = /^(telegram|discord|x):(.+)$/.exec(o.chat);
+      const m = new RegExp(`${PLATFORM_PREFIX_PATTERN}(.+)$`).exec(o.chat);
       await replayCommand(file, { format: o.format, platform: (m?.[1] as Platform) ?? o.platform, chat: m?.[2] ?? o.chat, rate: 0, source: 'import' });
     }),
   );

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/core.js';
+import { PLATFORMS } from '../../src/platform/index.js';
 
 const stack = await startStack();
 after(() => stack.close());
@@ -70,4 +71,18 @@ test("the chat API serves a chat's digest and threads over a window, and refuses
   assert.equal((await stack.get(`/api/chats/telegram:${chat}/digest?window=forever`, stack.adminToken)).status, 400);
   assert.equal((await stack.get(`/api/chats/not-a-chat/digest`, stack.adminToken)).status, 400);
   assert.equal((await stack.get(`/api/chats/telegram:${chat}/digest`)).status, 401);
+});
+
+test('GET /api/platforms lists every registered platform with its name, colours, limits and capabilities', async () => {
+  assert.equal((await stack.get('/api/platforms')).status, 401);
+  const res = await stack.get('/api/platforms', stack.adminToken);
+  assert.equal(res.status, 200);
+  const { platforms } = res.body as { platforms: { id: string; name: string; colour: { light: string; dark: string }; maxChars: number | null; capabilities: { moderation: string[] } }[] };
+  assert.deepEqual(platforms.map((p) => p.id), [...PLATFORMS]);
+  const byId = Object.fromEntries(platforms.map((p) => [p.id, p]));
+  assert.equal(byId.telegram?.name, 'Telegram');
+  assert.match(byId.discord?.colour.dark ?? '', /^#[0-9a-f]{6}$/);
+  assert.equal(byId.discord?.maxChars, 2000);
+  assert.equal(byId.x?.maxChars, null, 'X splits long texts itself');
+  assert.deepEqual(byId.x?.capabilities.moderation, []);
 });

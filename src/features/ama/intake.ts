@@ -17,6 +17,7 @@ import { parseRef, parseVoteData, type Ama, type Ask } from './model.js';
 import { ingestQuestion, parseMsgValue, voteQuestion, type IntakeResult } from './questions.js';
 import { isAmaHost } from './roles.js';
 import { getAma, getQuestion, liveAmas, namedHost, amasOfChat, type AmaEnv } from './store.js';
+import { capabilitiesOf, type Platform } from '../../platform/index.js';
 
 /** Reactions that count as an upvote. */
 const UPVOTE_EMOJI = new Set(['👍', '⬆', '🔼', '▲', '☝', '+1', 'thumbsup']);
@@ -203,7 +204,8 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
 
   let ama = liveId ? await getAma(env, liveId) : null;
   if (ama && ama.status !== 'live') ama = null;
-  if (!ama && e.platform === 'x') ama = await xAma(env, text);
+  const addressedOnly = capabilitiesOf(e.platform).addressedOnly;
+  if (!ama && addressedOnly) ama = await addressedAma(env, e.platform, text);
 
   // The AMA's hashtag is a question, live or before the start (pre-questions).
   if (text.includes('#')) {
@@ -217,8 +219,8 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
   }
   if (!ama) return;
   if (namedHost(ama, e.user)) return;
-  if (e.platform === 'x') {
-    // On X the bot only sees posts that mention it (or carry a tracked hashtag): a question there is addressed to the AMA.
+  if (addressedOnly) {
+    // Where the bot sees only posts that mention it or carry a tracked hashtag (X), a question is addressed to the AMA.
     const q = stripAddressing(text);
     if (q.length >= 3 && isQuestion(q)) await askFromEvent(ctx, env, ama, q, 'mention');
     return;
@@ -230,9 +232,9 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
   if (text.length >= 8 && ctx.memo(`isQuestion:${text}`, () => isQuestion(text))) await askFromEvent(ctx, env, ama, text, 'detected');
 }
 
-/** The live AMA an X post belongs to when its conversation is not linked: the one with its hashtag, or the only one spanning X. */
-async function xAma(env: AmaEnv, text: string): Promise<Ama | null> {
-  const live = (await liveAmas(env, 20)).filter((a) => a.chats.some((c) => c.startsWith('x:')));
+/** The live AMA an addressed post (X) belongs to when its conversation is not linked: the one with its hashtag, or the only one spanning the platform. */
+async function addressedAma(env: AmaEnv, platform: Platform, text: string): Promise<Ama | null> {
+  const live = (await liveAmas(env, 20)).filter((a) => a.chats.some((c) => c.startsWith(`${platform}:`)));
   const tagged = live.find((a) => hasHashtag(text, a.hashtag));
   if (tagged) return tagged;
   return live.length === 1 ? live[0]! : null;

@@ -3,6 +3,7 @@ import { PLATFORMS, type Platform } from '../../core/ids.js';
 import type { Ama, Ask, Question } from './model.js';
 import { actionId, shownName, type Actions, type AmaEnv } from './store.js';
 import { PLATFORM_NAME, PLATFORM_TEXT_LIMIT, formatDuration, formatWhen, shorten, splitText } from './text.js';
+import { platformInfo } from '../../platform/index.js';
 
 /** Figures of one platform. */
 export interface PlatformStats {
@@ -203,7 +204,7 @@ export function recapPosts(ama: Ama, r: AmaRecap): Actions {
   const actions: Actions = [];
   for (const chat of ama.chats) {
     const platform = chat.slice(0, chat.indexOf(':')) as Platform;
-    const text = recapText(r, platform === 'x');
+    const text = recapText(r, platformInfo(platform).text.compact);
     splitText(text, PLATFORM_TEXT_LIMIT[platform]).forEach((part, i) => {
       actions.push({ v: 1, id: actionId(ama.id, 'recap', chat, `p${i}`), type: 'send', platform, chat, text: part, priority: 'digest' });
     });

@@ -7,9 +7,7 @@
 import { isQuestion } from '../questions/detect.js';
 import { summarizeExtractive } from './extractive.js';
 import type { ChatLine } from './extractive.js';
-
-/** Platforms a message can come from. */
-export type DigestPlatform = 'telegram' | 'discord' | 'x';
+import type { Platform } from '../../platform/index.js';
 
 /** A stored chat message as the digest reads it. */
 export interface StoredMessage {
@@ -17,7 +15,7 @@ export interface StoredMessage {
   id: string;
   /** Prefixed chat id, e.g. 'telegram:-100123' or 'discord:123:456'. */
   chat: string;
-  platform: DigestPlatform;
+  platform: Platform;
   user: string;
   userName: string;
   text: string;
@@ -109,7 +107,7 @@ export interface Digest {
     decisions: number;
     reacted: number;
     links: number;
-    byPlatform: Partial<Record<DigestPlatform, number>>;
+    byPlatform: Partial<Record<Platform, number>>;
     byLang: Record<string, number>;
   };
   conversations: DigestConversation[];
@@ -205,7 +203,7 @@ export function buildDigest(messages: readonly StoredMessage[], opts: BuildDiges
   for (const m of live) liveByKey.set(key(m.chat, m.id), m);
 
   // 2. Counts.
-  const byPlatform: Partial<Record<DigestPlatform, number>> = {};
+  const byPlatform: Partial<Record<Platform, number>> = {};
   const byLang: Record<string, number> = {};
   const users = new Set<string>();
   for (const m of live) {

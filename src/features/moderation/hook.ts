@@ -17,6 +17,7 @@ import type { ChatPolicy, PolicyCache } from './policy.js';
 import { detectScam, extractHosts, SCAM_LABELS, type ScamHit } from './scam.js';
 import { formatDuration } from './settings.js';
 import { foldText, stripInvisible } from './unicode.js';
+import { capabilitiesOf } from '../../platform/index.js';
 
 /** Roles (in the `roles:<group>` hash) that make someone a moderator, as the router counts them. */
 export const MODERATOR_ROLES = new Set(['admin', 'moderator', 'editor']);
@@ -133,7 +134,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys; now: (
     const floodOn = isNew && s.flood.messages > 0;
     const windowMs = s.flood.seconds * 1000;
     const bucket = Math.floor(e.at / windowMs);
-    const slowOn = isNew && policy.slowmodeSeconds > 0 && e.platform === 'telegram';
+    const slowOn = isNew && policy.slowmodeSeconds > 0 && capabilitiesOf(e.platform).slowMode === 'enforced';
     // Only texts that carry a link or a handle are tracked across chats: "gm" is pasted everywhere honestly.
     const pasteOn = isNew && s.scam !== 'off' && folded.length >= 30 && (hosts.length > 0 || /@[a-z0-9_]{3,}/.test(folded)) && !!e.messageId;
     const digest = pasteOn ? createHash('sha1').update(folded).digest('hex').slice(0, 20) : '';

@@ -46,6 +46,7 @@ import {
 } from '../auth.js';
 import { readActivity } from './activity.js';
 import { LiveHub, type LiveClient, type LiveInterest } from './live.js';
+import { capabilitiesOf, CHAT_ID_PATTERN, isPlatform } from '../../platform/index.js';
 
 /** Options of the dashboard plugin. */
 export interface DashboardOptions {
@@ -127,7 +128,7 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) && next.length < 300 ? next : '/';
 }
 
-const CHAT_RE = /^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/;
+const CHAT_RE = new RegExp(CHAT_ID_PATTERN);
 const LoginBody = z.object({ token: z.string().trim().min(1).max(512), next: z.string().max(300).optional() });
 const QuietBody = z.object({ chat: z.string().regex(CHAT_RE), on: z.boolean(), minutes: z.number().int().min(1).max(7 * 24 * 60).optional() });
 
@@ -287,7 +288,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
       }
       if (!p.admin && !chats.some((c) => maySeeChat(p, c))) return reply.code(404).send({ error: 'no such AMA' });
       const groups = new Set(chats.map(groupOf).filter((g): g is string => g !== null));
-      interest.ama = { id: String(req.query.ama), groups, spansX: chats.some((c) => c.startsWith('x:')) };
+      const addressed = new Set(chats.map((c) => c.slice(0, c.indexOf(':'))).filter((pf) => isPlatform(pf) && capabilitiesOf(pf).addressedOnly));
+      interest.ama = { id: String(req.query.ama), groups, addressed };
     }
     if (req.query.chats !== undefined) {
       interest.chats = new Set(

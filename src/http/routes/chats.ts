@@ -3,8 +3,9 @@ import { parseDuration } from '../../commands/parser.js';
 import { chatDigest, chatThreads } from '../../features/history/service.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RoutePlugin } from '../server.js';
+import { CHAT_ID_PATTERN } from '../../platform/index.js';
 
-const CHAT_RE = /^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/;
+const CHAT_RE = new RegExp(CHAT_ID_PATTERN);
 
 /** Chat listing, digest and thread routes. */
 export const chatRoutes: RoutePlugin = async (app, { deps }) => {

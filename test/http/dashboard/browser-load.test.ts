@@ -18,6 +18,7 @@ import { chatRoutes } from '../../../src/http/routes/chats.js';
 import { buildServer, type RoutePlugin, type TownhallServer } from '../../../src/http/server.js';
 import { createHandleEvent, type HandleEvent } from '../../../src/pipeline/handle-event.js';
 import { testCore } from '../../helpers/core.js';
+import { platformRoutes } from '../../../src/http/routes/platforms.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'load-test-admin-token-0123456789';
@@ -79,7 +80,7 @@ before(async () => {
     adminToken: ADMIN,
     adapters: () => ({}),
     queues: [],
-    apiRoutes: [amaRoutes as RoutePlugin, chatRoutes],
+    apiRoutes: [amaRoutes as RoutePlugin, chatRoutes, platformRoutes],
     publicRoutes: [async (a) => a.register(dashboardRoutes, { deps: core.deps, adminToken: ADMIN })],
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -141,6 +141,8 @@ test('a question on Telegram and its paraphrase on Discord appear as one merged 
 
   assert.equal(await row.count(), 1, 'one merged row');
   assert.ok(await row.locator('.q-head .pf-telegram').isVisible());
+  // Badge colours come from the registry through GET /api/platforms (Telegram's light-theme #1c8ad6), not from the CSS.
+  assert.equal(await row.locator('.q-head .pf-telegram').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(28, 138, 214)');
   assert.match(await row.locator('.votes').innerText(), /2/);
   assert.match(await row.locator('.asks summary').innerText(), /2 asks/);
   assert.equal(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere), true, 'the page was not reloaded');

@@ -273,7 +273,7 @@ describe('live updates over server-sent events', () => {
   });
 
   test('a chat note reaches an AMA page only through chats the AMA spans (or X, or a private ask)', () => {
-    const interest = { ama: { id: 'a1', groups: new Set(['telegram:-1']), spansX: true }, maySee: () => true };
+    const interest = { ama: { id: 'a1', groups: new Set(['telegram:-1']), addressed: new Set(['x']) }, maySee: () => true };
     assert.equal(nudgesFor(interest, { type: 'chat', chat: 'telegram:-1:77' }).ama, true);
     assert.equal(nudgesFor(interest, { type: 'chat', chat: 'telegram:-2' }).ama, false);
     assert.equal(nudgesFor(interest, { type: 'chat', chat: 'x:123' }).ama, true);

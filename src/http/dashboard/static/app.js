@@ -1,5 +1,5 @@
 // The dashboard shell: hash router, theme switch, sign-out. Views live in ama.js, chats.js, moderation.js.
-import { api, session, shortId } from './lib.js';
+import { api, loadPlatforms, session, shortId } from './lib.js';
 import { mountAma } from './ama.js';
 import { mountChats } from './chats.js';
 import { mountModeration } from './moderation.js';
@@ -41,6 +41,8 @@ async function start() {
   } catch {
     return;
   }
+  // Without the registry the views still work, with grey badges and platform ids for names.
+  await loadPlatforms().catch((err) => console.warn(`could not load the platforms: ${err.message}`));
   document.getElementById('who').textContent = session.admin ? 'admin' : shortId(session.subject);
   document.getElementById('queues-link').hidden = !session.admin;
   let theme = localStorage.getItem('townhall-theme') || 'system';
