@@ -2,15 +2,25 @@
 import type http from 'node:http';
 import { ETwitterStreamEvent, type TweetStream, type TwitterApi } from 'twitter-api-v2';
 import type { Logger } from 'pino';
-import type { Action, ActionResult } from '../../src/core/actions.js';
-import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
-import { ChatEventSchema, type ChatEventInput } from '../../src/core/events.js';
-import { chatKey, parseChatKey, parseUserKey } from '../../src/core/ids.js';
-import type { AdapterDeps, AdapterStatus, OutboundLimits, PlatformAdapter } from '../types.js';
+import {
+  chatKey,
+  ChatEventSchema,
+  parseChatKey,
+  parseUserKey,
+  PlatformError,
+  type ActionOf,
+  type ActionResult,
+  type AdapterDeps,
+  type AdapterStatus,
+  type ChatEventInput,
+  type OutboundLimits,
+  type PlatformAction,
+  type PlatformAdapter,
+} from '../../src/core/index.js';
 import { XBudgets, adaptivePollInterval, msUntilNextPeriod } from './budget.js';
 import { createXClient } from './client.js';
-import { cleanHashtags, trackXHashtags, untrackXHashtags, xHashtagsKey } from './hashtags.js';
-import { isDuplicate, isReplyRestricted, summarizeXError, toPerformError } from './errors.js';
+import { cleanHashtags, HASHTAGS_KEY, trackXHashtags, untrackXHashtags } from './hashtags.js';
+import { refused, summarizeXError, toPerformError } from './errors.js';
 import { XPostSchema, XUserSchema, normalizeLike, normalizePost, type XPost, type XSource, type XUser } from './normalize.js';
 import { hasUserContext, resolveXOptions, type ResolvedXOptions, type XAdapterOptions } from './options.js';
 import { distinctVariant, markdownToPlain, neutralizeMentions, splitThread } from './text.js';
@@ -129,7 +139,7 @@ class XAdapterImpl implements XAdapter {
     this.opts = resolveXOptions(options);
     this.limits = this.opts.limits;
     this.log = deps.log.child({ adapter: 'x' });
-    this.budgets = new XBudgets(deps.redis, deps.keys, this.opts.budgets ?? {}, this.opts.rateLimitMarginMs);
+    this.budgets = new XBudgets(deps.store, this.opts.budgets ?? {}, this.opts.rateLimitMarginMs);
     this.pollIntervalMs = this.opts.pollIntervalMs;
     this.adminSet = new Set(this.opts.admins.map((a) => a.replace(/^@/, '').toLowerCase()));
   }
@@ -138,8 +148,9 @@ class XAdapterImpl implements XAdapter {
     return this.me;
   }
 
+  /** A key in the adapter's own store. */
   private k(...parts: (string | number)[]): string {
-    return this.deps.keys.k('adapter', 'x', ...parts);
+    return parts.join(':');
   }
 
   async init(): Promise<void> {
@@ -331,7 +342,7 @@ class XAdapterImpl implements XAdapter {
   }
 
   private async hashtags(): Promise<string[]> {
-    const tracked = await this.deps.redis.smembers(xHashtagsKey(this.deps.keys));
+    const tracked = await this.deps.store.smembers(HASHTAGS_KEY);
     return [...new Set([...this.opts.hashtags, ...tracked].map((t) => t.toLowerCase()))].sort();
   }
 
@@ -389,7 +400,7 @@ class XAdapterImpl implements XAdapter {
     endpoint: string,
     fetch: (q: { since_id?: string; start_time?: string; pagination_token?: string }) => Promise<unknown>,
   ): Promise<{ posts: number; waitMs: number; backlog: boolean }> {
-    const redis = this.deps.redis;
+    const redis = this.deps.store;
     const cur = await redis.hgetall(key);
     const startedAt = Date.now();
     let token = cur.token;
@@ -498,7 +509,7 @@ class XAdapterImpl implements XAdapter {
 
   async trackHashtags(tags: string[]): Promise<void> {
     if (cleanHashtags(tags).length === 0) return;
-    await trackXHashtags(this.deps.redis, this.deps.keys, tags);
+    await trackXHashtags(this.deps.store, tags);
     if (this.stream) await this.syncRulesQuietly();
     const search = this.tasks.find((t) => t.name === 'search')!;
     search.nextAt = 0;
@@ -506,7 +517,7 @@ class XAdapterImpl implements XAdapter {
   }
 
   async untrackHashtags(tags: string[]): Promise<void> {
-    await untrackXHashtags(this.deps.redis, this.deps.keys, tags);
+    await untrackXHashtags(this.deps.store, tags);
     if (this.stream) await this.syncRulesQuietly();
   }
 
@@ -601,7 +612,7 @@ class XAdapterImpl implements XAdapter {
       if (!this.frozen.has('search')) {
         for (const t of tags) if (t.startsWith(`${RULE_TAG}tag:`)) keys.push(this.k('cursor', 'search', t.slice(RULE_TAG.length + 4)));
       }
-      for (const key of keys) await this.deps.redis.eval(ADVANCE_CURSOR_LUA, 1, key, post.id);
+      for (const key of keys) await this.deps.store.eval(ADVANCE_CURSOR_LUA, 1, key, post.id);
     } catch (err) {
       // Not published, or not recorded: the cursors stay behind it and a catch-up sweep fetches it again.
       this.frozen.add('mentions').add('search');
@@ -637,7 +648,7 @@ class XAdapterImpl implements XAdapter {
   /** Reads who liked each tracked question post and publishes the difference as votes. */
   private async pollLikes(): Promise<number> {
     if (!this.opts.likesAsVotes || this.likesOff) return 24 * 3600_000;
-    const redis = this.deps.redis;
+    const redis = this.deps.store;
     const tracked = await redis.hgetall(this.k('votes', 'posts'));
     const now = Date.now();
     for (const [postId, rawInfo] of Object.entries(tracked)) {
@@ -706,7 +717,7 @@ class XAdapterImpl implements XAdapter {
 
   // ---------------------------------------------------------------- outbound
 
-  async perform(action: Action): Promise<ActionResult> {
+  async perform(action: PlatformAction): Promise<ActionResult> {
     if (!this.client || !this.me) throw new Error('x adapter: init() first');
     switch (action.type) {
       case 'send':
@@ -720,44 +731,45 @@ class XAdapterImpl implements XAdapter {
       case 'purge':
         return this.remove(action);
       case 'react':
-        return this.call(action, () => this.client!.v2.like(this.me!.id, this.need(action.messageId, 'messageId')));
+        return this.call(action, () => this.client!.v2.like(this.me!.id, action.messageId));
       case 'ban':
-        return this.call(action, () => this.client!.v2.block(this.me!.id, this.nativeUser(action)));
+        return this.call(action, () => this.client!.v2.block(this.me!.id, this.nativeUser(action.user)));
       case 'unban':
-        return this.call(action, () => this.client!.v2.unblock(this.me!.id, this.nativeUser(action)));
+        return this.call(action, () => this.client!.v2.unblock(this.me!.id, this.nativeUser(action.user)));
       case 'mute':
-        return this.call(action, () => this.client!.v2.mute(this.me!.id, this.nativeUser(action)));
+        return this.call(action, () => this.client!.v2.mute(this.me!.id, this.nativeUser(action.user)));
       case 'unmute':
-        return this.call(action, () => this.client!.v2.unmute(this.me!.id, this.nativeUser(action)));
-      default:
-        // edit, pin, slowmode: X's API has none of them. No status: the conversation stays usable.
-        throw new PermanentPlatformError(`x cannot ${action.type}`);
+        return this.call(action, () => this.client!.v2.unmute(this.me!.id, this.nativeUser(action.user)));
+      case 'listen':
+        if (action.on) await this.trackHashtags(action.hashtags);
+        else await this.untrackHashtags(action.hashtags);
+        return {};
+      case 'edit':
+      case 'pin':
+      case 'slowmode':
+        // X's API has none of them. Permanent for the action only: the conversation stays usable.
+        throw refused(action.type, `x cannot ${action.type}`);
     }
   }
 
-  private need(v: string | undefined, name: string): string {
-    if (!v) throw new PermanentPlatformError(`x action is missing ${name}`);
-    return v;
-  }
-
-  private nativeUser(action: Action): string {
-    const { platform, userId } = parseUserKey(this.need(action.user, 'user'));
-    if (platform !== 'x') throw new PermanentPlatformError(`not an x user: ${platform}`);
+  private nativeUser(user: string): string {
+    const { platform, userId } = parseUserKey(user);
+    if (platform !== 'x') throw refused('user', `not an x user: ${platform}`);
     return userId;
   }
 
-  private conversationOf(action: Action): string {
+  private conversationOf(action: PlatformAction): string {
     let ref;
     try {
       ref = parseChatKey(action.chat);
     } catch {
-      throw new PermanentPlatformError(`not an x chat id: ${action.chat.slice(0, 80)}`);
+      throw refused('chat', `not an x chat id: ${action.chat.slice(0, 80)}`);
     }
-    if (ref.platform !== 'x') throw new PermanentPlatformError(`not an x chat: ${action.chat.slice(0, 80)}`);
+    if (ref.platform !== 'x') throw refused('chat', `not an x chat: ${action.chat.slice(0, 80)}`);
     return ref.chatId;
   }
 
-  private async call(action: Action, fn: () => Promise<unknown>): Promise<ActionResult> {
+  private async call(action: PlatformAction, fn: () => Promise<unknown>): Promise<ActionResult> {
     try {
       await fn();
       return {};
@@ -768,24 +780,24 @@ class XAdapterImpl implements XAdapter {
     }
   }
 
-  private outgoingText(action: Action): string {
+  private outgoingText(action: ActionOf<'send'> | ActionOf<'answer'> | ActionOf<'dm'>): string {
     const raw = action.text ?? '';
     const plain = action.format === 'markdown' ? markdownToPlain(raw) : raw;
     return this.opts.neutralizeMentions ? neutralizeMentions(plain) : plain;
   }
 
-  /** Throws RateLimitedError when the post window or the monthly post budget is spent: pause, don't hammer. */
+  /** Throws a global rate limit when the post window or the monthly post budget is spent: pause, don't hammer. */
   private async gatePost(): Promise<void> {
     const wait = await this.budgets.sharedWaitMs(X_ENDPOINTS.post);
-    if (wait > 0) throw new RateLimitedError(wait, `x post window spent; resets in ${wait} ms`, true);
-    if (!(await this.budgets.reservePost())) {
-      throw new RateLimitedError(msUntilNextPeriod(Date.now()), 'x monthly post budget exhausted', true);
-    }
+    const pause = (retryAfterMs: number, message: string) => new PlatformError({ platform: 'x', method: X_ENDPOINTS.post, code: 429, scope: 'global', retryAfterMs, message });
+    if (wait > 0) throw pause(wait, `x post window spent; resets in ${wait} ms`);
+    if (!(await this.budgets.reservePost())) throw pause(msUntilNextPeriod(Date.now()), 'x monthly post budget exhausted');
   }
 
   /** One post, with the budget reserved before and given back when X did not publish it. */
   private async post(payload: { text: string; reply?: { in_reply_to_tweet_id: string }; quote_tweet_id?: string }): Promise<string> {
-    if (!hasUserContext(this.opts.credentials)) throw new PermanentPlatformError('x credentials are read-only (bearer token): cannot post', 401);
+    // Read-only credentials stay read-only until an operator changes them: the action fails now, nothing is retried.
+    if (!hasUserContext(this.opts.credentials)) throw refused(X_ENDPOINTS.post, 'x credentials are read-only (bearer token): cannot post');
     await this.gatePost();
     try {
       const res = await this.client!.v2.tweet(payload);
@@ -800,13 +812,13 @@ class XAdapterImpl implements XAdapter {
    * A reply, or a numbered thread of replies each answering the previous post. Progress is kept per action id,
    * so a retry after a failure halfway resumes at the first unsent post instead of posting the thread twice.
    */
-  private async send(action: Action): Promise<ActionResult> {
+  private async send(action: ActionOf<'send'> | ActionOf<'answer'>): Promise<ActionResult> {
     const conversation = this.conversationOf(action);
-    const target = action.replyTo ?? (action.type === 'answer' ? action.replyHandle : undefined) ?? conversation;
+    const target = (action.type === 'answer' ? action.replyHandle : action.replyTo) ?? conversation;
     const parts = splitThread(this.outgoingText(action), { numbered: this.opts.numberThreads });
-    if (parts.length === 0) throw new PermanentPlatformError('x send without text');
+    if (parts.length === 0) throw refused(X_ENDPOINTS.post, 'x send without text');
     const progressKey = this.k('progress', action.id);
-    const saved = await this.deps.redis.hgetall(progressKey);
+    const saved = await this.deps.store.hgetall(progressKey);
     const ids: string[] = saved.ids ? (JSON.parse(saved.ids) as string[]) : [];
     let chat = saved.chat ?? chatKey('x', conversation);
     for (let i = ids.length; i < parts.length; i++) {
@@ -816,29 +828,35 @@ class XAdapterImpl implements XAdapter {
       try {
         id = await this.post({ text, reply: { in_reply_to_tweet_id: prev } });
       } catch (err) {
-        if (err instanceof RateLimitedError || err instanceof PermanentPlatformError) throw err;
+        if (err instanceof PlatformError) throw err;
         const s = summarizeXError(err);
-        if (i === 0 && isReplyRestricted(s)) {
+        // X says 403 for three reasons with one status and one problem type; which one is read from the posts.
+        const why = s.status === 403 ? await this.whyReplyRefused(prev) : undefined;
+        if (why === 'gone') throw refused(X_ENDPOINTS.post, `x post ${prev} is deleted or not visible: not answered`);
+        if (why === 'restricted') {
           if (this.opts.onReplyRestricted === 'skip') {
             this.log.warn({ action: action.id, target: prev }, 'x reply restricted by the author: skipped, not retried');
-            throw new PermanentPlatformError(`x reply to ${prev} restricted by its author: skipped`, 403);
+            throw refused(X_ENDPOINTS.post, `x reply to ${prev} restricted by its author: skipped`, 'per-chat');
           }
           this.log.warn({ action: action.id, target: prev }, 'x reply restricted by the author: answering with a quote post');
           try {
             id = await this.post({ text, quote_tweet_id: prev });
           } catch (qerr) {
-            throw qerr instanceof RateLimitedError || qerr instanceof PermanentPlatformError ? qerr : toPerformError(qerr);
+            throw qerr instanceof PlatformError ? qerr : toPerformError(qerr);
           }
           // A quote starts its own conversation; the rest of the thread continues there.
           chat = chatKey('x', id);
-        } else if (isDuplicate(s)) {
+        } else if (why === 'duplicate') {
           // X refuses words the account already posted; the asker still gets them, marked as another post (once:
           // a variant refused again is a real duplicate of this very action and fails for good).
           this.log.info({ action: action.id, part: i + 1 }, 'x refused a duplicate post: sending it marked as another');
           try {
             id = await this.post({ text: distinctVariant(text, `${action.id}#${i}`), reply: { in_reply_to_tweet_id: prev } });
           } catch (derr) {
-            throw derr instanceof RateLimitedError || derr instanceof PermanentPlatformError ? derr : toPerformError(derr);
+            if (derr instanceof PlatformError) throw derr;
+            // The variant too: a duplicate of this very action. Permanent for it, not for the conversation.
+            if (summarizeXError(derr).status === 403) throw refused(X_ENDPOINTS.post, 'x refused the post as duplicate content twice');
+            throw toPerformError(derr, X_ENDPOINTS.post);
           }
         } else {
           const e = toPerformError(err);
@@ -847,51 +865,79 @@ class XAdapterImpl implements XAdapter {
         }
       }
       ids.push(id);
-      await this.deps.redis.multi().hset(progressKey, 'ids', JSON.stringify(ids), 'chat', chat).expire(progressKey, PROGRESS_TTL_S).exec();
+      await this.deps.store.multi().hset(progressKey, 'ids', JSON.stringify(ids), 'chat', chat).expire(progressKey, PROGRESS_TTL_S).exec();
     }
-    if (this.opts.likesAsVotes && action.buttons?.length && ids[0]) {
+    const buttons = action.type === 'send' ? action.buttons : undefined;
+    if (this.opts.likesAsVotes && buttons?.length && ids[0]) {
       // X has no buttons: a like on the question post is the upvote.
       const until = Date.now() + this.opts.likesTrackForMs;
-      await this.deps.redis.hset(this.k('votes', 'posts'), ids[0], JSON.stringify({ target: action.buttons[0]!.data, chat, until }));
+      await this.deps.store.hset(this.k('votes', 'posts'), ids[0], JSON.stringify({ target: buttons[0]!.data, chat, until }));
     }
     return { messageIds: ids, chat };
   }
 
+  /**
+   * Why X refused (403) a reply to `postId`, read from the posts rather than the refusal's wording: the post (or its
+   * conversation's root) is gone; its author limited replies to people it mentions and the bot is not one
+   * (`reply_settings`); or, replies being open, the text duplicates one the account posted.
+   */
+  private async whyReplyRefused(postId: string): Promise<'gone' | 'restricted' | 'duplicate'> {
+    type Looked = { author_id?: string; reply_settings?: string; conversation_id?: string; entities?: { mentions?: { username?: string }[] } };
+    const fields = { 'tweet.fields': ['author_id', 'reply_settings', 'conversation_id', 'entities'] } as Parameters<TwitterApi['v2']['singleTweet']>[1];
+    const look = async (id: string): Promise<Looked | undefined> => {
+      try {
+        return ((await this.client!.v2.singleTweet(id, fields)).data as Looked | undefined) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const parent = await look(postId);
+    if (!parent) return 'gone';
+    const root = parent.conversation_id && parent.conversation_id !== postId ? await look(parent.conversation_id) : undefined;
+    const me = this.me!;
+    for (const p of [parent, root]) {
+      if (!p || p.author_id === me.id || (p.reply_settings ?? 'everyone') === 'everyone') continue;
+      const mentioned = (p.entities?.mentions ?? []).some((m) => m.username?.toLowerCase() === me.username.toLowerCase());
+      if (!mentioned) return 'restricted';
+    }
+    return 'duplicate';
+  }
+
   /** On X a conversation is the thread: on a post, its conversation; otherwise a new root post titled `title`. */
-  private async thread(action: Action): Promise<ActionResult> {
+  private async thread(action: ActionOf<'thread'>): Promise<ActionResult> {
     const title = action.title ?? action.text;
     if (action.messageId) {
-      const sent = title ? await this.send({ ...action, type: 'send', text: title, replyTo: action.messageId }) : undefined;
+      const sent = title ? await this.send({ v: action.v, id: action.id, platform: action.platform, chat: action.chat, priority: action.priority, format: action.format, type: 'send', text: title, replyTo: action.messageId }) : undefined;
       try {
         const t = await this.client!.v2.singleTweet(action.messageId, { 'tweet.fields': ['conversation_id'] });
         // X answers a missing post with 200 and an `errors` list, not a 404.
-        if (!t.data) throw new PermanentPlatformError(`x post ${action.messageId} not found`, 404);
+        if (!t.data) throw new PlatformError({ platform: 'x', method: 'GET /2/tweets/:id', code: 'https://api.twitter.com/2/problems/resource-not-found', scope: 'permanent', message: `x post ${action.messageId} not found` });
         return { chat: chatKey('x', t.data.conversation_id ?? action.messageId), ...(sent?.messageIds ? { messageIds: sent.messageIds } : {}) };
       } catch (err) {
-        throw err instanceof PermanentPlatformError ? err : toPerformError(err);
+        throw err instanceof PlatformError ? err : toPerformError(err);
       }
     }
-    if (!title) throw new PermanentPlatformError('x thread needs a title or a messageId');
+    if (!title) throw refused(X_ENDPOINTS.post, 'x thread needs a title or a messageId');
     const text = this.opts.neutralizeMentions ? neutralizeMentions(markdownToPlain(title)) : markdownToPlain(title);
     const parts = splitThread(text, { numbered: false });
     // A retry after a crash finds the root it already posted.
     const progressKey = this.k('progress', action.id);
-    const done = await this.deps.redis.hget(progressKey, 'root');
+    const done = await this.deps.store.hget(progressKey, 'root');
     if (done) return { chat: chatKey('x', done), messageIds: [done] };
     try {
       const id = await this.post({ text: parts[0]! });
-      await this.deps.redis.multi().hset(progressKey, 'root', id).expire(progressKey, PROGRESS_TTL_S).exec();
+      await this.deps.store.multi().hset(progressKey, 'root', id).expire(progressKey, PROGRESS_TTL_S).exec();
       return { chat: chatKey('x', id), messageIds: [id] };
     } catch (err) {
-      throw err instanceof RateLimitedError || err instanceof PermanentPlatformError ? err : toPerformError(err);
+      throw err instanceof PlatformError ? err : toPerformError(err);
     }
   }
 
-  private async dm(action: Action): Promise<ActionResult> {
-    const userId = this.nativeUser(action);
+  private async dm(action: ActionOf<'dm'>): Promise<ActionResult> {
+    const userId = this.nativeUser(action.user);
     // X DMs take 10,000 characters; longer answers are cut rather than split into a burst of DMs.
     const text = this.outgoingText(action).slice(0, 10_000);
-    if (!text.trim()) throw new PermanentPlatformError('x dm without text');
+    if (!text.trim()) throw refused('POST /2/dm_conversations/with/:id/messages', 'x dm without text');
     try {
       // X wraps the result in `data`; the library's type says it does not. Accept both.
       const raw = (await this.client!.v2.sendDmToParticipant(userId, { text })) as unknown as { data?: { dm_conversation_id?: string; dm_event_id?: string } } & { dm_conversation_id?: string; dm_event_id?: string };
@@ -905,15 +951,15 @@ class XAdapterImpl implements XAdapter {
     }
   }
 
-  private async remove(action: Action): Promise<ActionResult> {
-    const ids = action.type === 'purge' ? (action.messageIds ?? []) : [this.need(action.messageId, 'messageId')];
+  private async remove(action: ActionOf<'delete'> | ActionOf<'purge'>): Promise<ActionResult> {
+    const ids = action.type === 'purge' ? (action.messageIds ?? []) : [action.messageId];
     for (const id of ids) {
       try {
         await this.client!.v2.deleteTweet(id);
       } catch (err) {
         const e = toPerformError(err);
         // Purge goes on past posts that are already gone or not the bot's.
-        if (action.type === 'purge' && e instanceof PermanentPlatformError) continue;
+        if (action.type === 'purge' && e instanceof PlatformError && e.final) continue;
         throw e;
       }
     }

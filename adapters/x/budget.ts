@@ -1,6 +1,5 @@
 /** X's two kinds of limit: rate-limit windows reported by every response, and monthly read/post budgets kept in Redis. */
-import type { Redis } from 'ioredis';
-import type { Keys } from '../../src/redis/keys.js';
+import type { AdapterStore } from '../../src/core/index.js';
 import type { RateLimitObservation } from './client.js';
 
 /** One endpoint family's window as last reported. */
@@ -57,16 +56,15 @@ export class XBudgets {
   private readonly windowsKey: string;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
+    private readonly redis: AdapterStore,
     private readonly monthly: { monthlyReads?: number | undefined; monthlyPosts?: number | undefined },
     private readonly marginMs: number,
   ) {
-    this.windowsKey = keys.k('adapter', 'x', 'ratelimit');
+    this.windowsKey = 'ratelimit';
   }
 
   private periodKey(now = Date.now()): string {
-    return this.keys.k('adapter', 'x', 'budget', budgetPeriod(now));
+    return `budget:${budgetPeriod(now)}`;
   }
 
   /** Records what a response said; best effort into Redis so every process sees the same window. */

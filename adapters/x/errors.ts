@@ -1,6 +1,7 @@
 /** twitter-api-v2 errors to what the runner needs, and to log lines that carry no secrets. */
 import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from 'twitter-api-v2';
-import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
+import { PlatformError, type PlatformErrorScope } from '../../src/core/index.js';
+import { scopeOfStatus } from '../kit/index.js';
 
 /**
  * What is safe to log about a failed X call. Never log the library's error object itself: it holds the
@@ -10,6 +11,8 @@ export interface XErrorSummary {
   status?: number;
   title?: string;
   detail?: string;
+  /** The problem type URI (`https://api.x.com/2/problems/…`), when the answer had one besides `about:blank`. */
+  type?: string;
   /** Window reset, ms since the epoch, when the response said. */
   resetAt?: number;
   message: string;
@@ -18,7 +21,7 @@ export interface XErrorSummary {
 /** One line's worth of facts about an error thrown by the client. */
 export function summarizeXError(err: unknown): XErrorSummary {
   if (err instanceof ApiResponseError) {
-    const data = (err.data ?? {}) as { title?: unknown; detail?: unknown; errors?: { message?: unknown }[] };
+    const data = (err.data ?? {}) as { title?: unknown; detail?: unknown; type?: unknown; errors?: { message?: unknown }[] };
     const title = typeof data.title === 'string' ? data.title.slice(0, 200) : undefined;
     const detail =
       typeof data.detail === 'string'
@@ -28,6 +31,7 @@ export function summarizeXError(err: unknown): XErrorSummary {
           : undefined;
     const s: XErrorSummary = { status: err.code, message: `x ${err.code}${title ? ` ${title}` : ''}${detail ? `: ${detail}` : ''}` };
     if (title) s.title = title;
+    if (typeof data.type === 'string' && data.type !== 'about:blank') s.type = data.type.slice(0, 200);
     if (detail) s.detail = detail;
     if (err.rateLimit?.reset) s.resetAt = err.rateLimit.reset * 1000;
     return s;
@@ -38,26 +42,23 @@ export function summarizeXError(err: unknown): XErrorSummary {
   return { message: String(err).slice(0, 300) };
 }
 
-/** True when X refused a reply because the author limited who can reply (permanent for that conversation). */
-export function isReplyRestricted(s: XErrorSummary): boolean {
-  return s.status === 403 && /reply|replies/i.test(`${s.title ?? ''} ${s.detail ?? ''}`) && /not allowed|restrict|limited/i.test(`${s.title ?? ''} ${s.detail ?? ''}`);
-}
-
-/** True for X's duplicate-content refusal: about one post, not the conversation. */
-export function isDuplicate(s: XErrorSummary): boolean {
-  return s.status === 403 && /duplicate/i.test(s.detail ?? '');
-}
-
-/** The error `perform` throws for a failed call: wait on 429, never retry 4xx, retry the rest. */
-export function toPerformError(err: unknown, now = Date.now()): Error {
+/**
+ * The error `perform` throws for a failed call, decided on X's status and problem type: a 429 pauses the platform
+ * (X's limits are per endpoint for the whole account) until the window's reset; 401 is the bot's credentials; 403
+ * the conversation; other 4xx this action; anything else is retried.
+ */
+export function toPerformError(err: unknown, method = 'x', now = Date.now()): Error {
   const s = summarizeXError(err);
   if (s.status === 429) {
-    // X's limits are per endpoint for the whole account, not per conversation: pause the platform.
     const wait = s.resetAt && s.resetAt > now ? s.resetAt - now : 60_000;
-    return new RateLimitedError(Math.max(wait, 1000), s.message, true);
+    return new PlatformError({ platform: 'x', method, code: s.type ?? 429, scope: 'global', retryAfterMs: Math.max(wait, 1000), message: s.message });
   }
-  // A duplicate is one post's problem; no status, so the runner does not disable the whole conversation.
-  if (isDuplicate(s)) return new PermanentPlatformError(s.message);
-  if (s.status !== undefined && s.status >= 400 && s.status < 500 && s.status !== 408) return new PermanentPlatformError(s.message, s.status);
+  const scope = s.status === undefined ? null : scopeOfStatus(s.status);
+  if (scope) return new PlatformError({ platform: 'x', method, code: s.type ?? s.status, scope, message: s.message });
   return new Error(s.message);
+}
+
+/** A refusal decided by the adapter itself (a malformed action, what X's API cannot do, a post X refused as a duplicate). */
+export function refused(method: string, message: string, scope: PlatformErrorScope = 'permanent'): PlatformError {
+  return new PlatformError({ platform: 'x', method, code: 'refused', scope, message });
 }

@@ -1,8 +1,6 @@
 /** X posts (API v2 payloads) to ChatEvents: pure functions, table-tested on recorded payloads. */
 import { z } from 'zod';
-import { makeEventId } from '../types.js';
-import { MAX_TEXT_CHARS, type ChatEventInput } from '../../src/core/events.js';
-import { chatKey, userKey } from '../../src/core/ids.js';
+import { chatKey, makeEventId, MAX_TEXT_CHARS, userKey, type ChatEventInput } from '../../src/core/index.js';
 
 const id = z.string().regex(/^[0-9A-Za-z_-]{1,40}$/);
 /** Conversation ids are post ids on X; the sandbox may name them, so anything a chat key can hold is accepted. */

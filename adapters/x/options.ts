@@ -1,6 +1,6 @@
 /** Options of the X adapter: validated once at construction, with a default for every knob. */
 import { z } from 'zod';
-import type { OutboundLimits } from '../types.js';
+import type { OutboundLimits } from '../../src/core/index.js';
 
 /**
  * User-context OAuth 1.0a keys (read and post; add the app's bearer token for the filtered stream, which X

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../types.js';
+import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../../src/core/index.js';
 import { FakeGateway } from './gateway.js';
 import { snowflake, type FakeChannel, type FakeMessage, type FakeUser } from './model.js';
 import { FakeRest, type EnforcedLimit, type FailRule, type RestCall } from './rest.js';
@@ -46,12 +46,15 @@ export class DiscordFake implements SandboxPlatform {
   url = '';
   /** The gateway URL `GET /gateway/bot` hands out. */
   gatewayUrl = '';
+  /** What the sandbox gives the adapter: the configured token, else one the fake takes (any token when none is set). */
+  readonly credentials: Readonly<Record<string, string>>;
   readonly state: FakeState;
   readonly gateway: FakeGateway;
   readonly rest: FakeRest;
   private readonly server: Server;
 
   constructor(private readonly opts: DiscordFakeOptions = {}) {
+    this.credentials = { DISCORD_BOT_TOKEN: opts.token ?? 'sandbox.discord.token-not-a-real-secret-000000' };
     this.gateway = new FakeGateway(
       {
         checkToken: (t) => typeof t === 'string' && t.length > 0 && (opts.token === undefined || t === opts.token),

@@ -1,6 +1,6 @@
 /** The fake Discord's world: one guild, its channels, threads, members and messages, and what the bot did to them. */
 import { randomBytes } from 'node:crypto';
-import type { OutboxEntry, SandboxUser } from '../types.js';
+import type { OutboxEntry, SandboxUser } from '../../src/core/index.js';
 import type { FakeGateway } from './gateway.js';
 import {
   BOT_PERMISSIONS,

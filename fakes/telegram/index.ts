@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChatPermissions, MessageEntity, ReactionType } from '@telegraf/types';
-import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../types.js';
+import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../../src/core/index.js';
 import { BodyError, boolParam, intParam, jsonParam, parseParams, readBody, strParam, type Params } from './body.js';
 import { detectEntities, ParseEntitiesError, parseWithMode } from './parse-mode.js';
 import {
@@ -98,6 +98,8 @@ export interface FakeUserInput extends SandboxUser {
 export interface TelegramFake extends SandboxPlatform {
   /** The API root to give telegraf (`telegram.apiRoot`). */
   readonly url: string;
+  /** The token the fake accepts, as TELEGRAM_BOT_TOKEN. */
+  readonly credentials: Readonly<Record<string, string>>;
   /** The token the fake accepts. */
   readonly token: string;
   /** The bot's own User object. */
@@ -175,6 +177,7 @@ type CallWaiter = { method: string; match: (c: RecordedCall) => boolean; resolve
 
 class TelegramFakeServer implements TelegramFake {
   readonly token: string;
+  readonly credentials: Readonly<Record<string, string>>;
   readonly bot: FakeUser;
   url = '';
   private readonly server: http.Server;
@@ -202,6 +205,7 @@ class TelegramFakeServer implements TelegramFake {
 
   constructor(opts: TelegramFakeOptions) {
     this.token = opts.token ?? FAKE_TELEGRAM_TOKEN;
+    this.credentials = { TELEGRAM_BOT_TOKEN: this.token };
     const botId = Number(this.token.split(':')[0]);
     if (!Number.isSafeInteger(botId) || botId <= 0) throw new Error('fake token must look like <bot id>:<secret>');
     this.opts = {

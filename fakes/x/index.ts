@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../types.js';
+import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../../src/core/index.js';
 
 interface TwitterText {
   parseTweet(text: string): { weightedLength: number; valid: boolean };
@@ -722,6 +722,13 @@ export async function startXFake(opts: XFakeOptions = {}): Promise<XFake> {
 
   const fake: XFake = {
     url,
+    // The sandbox signs with these (OAuth 1.0a user context); the fake checks them only when `opts.credentials` says so.
+    credentials: {
+      X_APP_KEY: opts.credentials?.appKey ?? 'sandbox-app-key',
+      X_APP_SECRET: 'sandbox-app-secret',
+      X_ACCESS_TOKEN: opts.credentials?.accessToken ?? 'sandbox-access-token',
+      X_ACCESS_SECRET: 'sandbox-access-secret',
+    },
     botUser: bot,
     requests,
     user: userOf,

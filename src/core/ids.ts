@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { isPlatform, matchChatId, PLATFORMS, type Platform } from '../platform/index.js';
 
-export { PLATFORMS, type Platform } from '../platform/index.js';
+export { isPlatform, PLATFORMS, type Platform } from '../platform/index.js';
 /** Schema for a platform name (the registry's ids). */
 export const PlatformSchema = z.enum(PLATFORMS);
 

@@ -3,7 +3,7 @@ import Fastify, { type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { AdapterStatus } from '../../adapters/types.js';
+import type { AdapterStatus } from '../core/adapter.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import { bearerOf, csrfOk, readSession, SAFE_METHODS, sameOrigin, SESSION_COOKIE, verifyToken, type Principal, type Session } from './auth.js';
 import type { TownhallMetrics } from './metrics.js';

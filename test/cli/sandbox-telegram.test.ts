@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startSandbox, type Sandbox } from '../../src/cli/sandbox.js';
-import type { OutboxEntry } from '../../fakes/types.js';
-import { until } from '../adapters/telegram/harness.js';
+import type { OutboxEntry } from '../../src/core/index.js';
+
 import { isolatedRedis } from '../helpers/redis.js';
+import { waitFor } from '../helpers/core.js';
+import { PLATFORM_MODULES } from '../helpers/platforms.js';
 
 const CHAT = '-1009000000001';
 let sandbox: Sandbox;
@@ -13,7 +15,7 @@ let iso: Awaited<ReturnType<typeof isolatedRedis>>;
 
 before(async () => {
   iso = await isolatedRedis();
-  sandbox = await startSandbox({ port: 0, quiet: true, prefix: iso.keys.prefix });
+  sandbox = await startSandbox({ port: 0, quiet: true, prefix: iso.keys.prefix, platforms: PLATFORM_MODULES });
 });
 after(async () => {
   await sandbox.close();
@@ -32,7 +34,7 @@ test('a message POSTed to /sandbox/telegram/messages reaches the bot, and /sandb
   const id = sent.body.id as string;
   assert.match(id, /^\d+$/, "the fake's own message id");
   let reply: OutboxEntry | undefined;
-  await until(async () => Boolean((reply = (await outbox(CHAT)).find((e) => e.replyTo === id))), 'the bot to answer in the outbox', 20_000);
+  await waitFor(async () => Boolean((reply = (await outbox(CHAT)).find((e) => e.replyTo === id))), 'the bot to answer in the outbox', 20_000);
   assert.equal(reply!.type, 'send');
   assert.equal(reply!.chat, CHAT);
   assert.ok(reply!.text && reply!.text.length > 0);

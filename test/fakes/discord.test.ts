@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { REST, Routes } from 'discord.js';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
-import { quietLogger } from '../../src/log.js';
 import { isolatedRedis } from '../helpers/redis.js';
 import { startDiscordFake } from '../../fakes/discord/index.js';
-import { discordHarness, RecordingSink, type DiscordHarness } from '../adapters/discord/harness.js';
-import type { SandboxPlatform } from '../../fakes/types.js';
+import { discordHarness, type DiscordHarness } from '../adapters/discord/harness.js';
+import type { SandboxPlatform } from '../../src/core/index.js';
+import { adapterDeps } from '../helpers/adapter.js';
+
+/** Adapter stores opened by single tests, closed when the file is done. */
+const closers: (() => void)[] = [];
+after(() => closers.forEach((c) => c()));
 
 describe('discord fake as a sandbox platform', () => {
   let h: DiscordHarness;
@@ -19,7 +23,7 @@ describe('discord fake as a sandbox platform', () => {
   test('readable ids work end to end: a person asks, the bot replies, the outbox shows it', async () => {
     const sandbox: SandboxPlatform = h.fake;
     const { id } = await sandbox.injectMessage({ chat: 'general', user: { id: 'alice', name: 'Alice', admin: true }, text: '/ask What ships next?' });
-    const ev = await h.recorder.waitFor((e) => e.messageId === id);
+    const ev = await h.recorder.next((e) => e.messageId === id);
     assert.equal(ev.chat, 'discord:general');
     assert.equal(ev.kind, 'command');
     assert.equal(ev.user.id, 'discord:user:alice');
@@ -31,17 +35,17 @@ describe('discord fake as a sandbox platform', () => {
     assert.deepEqual({ type: out[0]!.type, chat: out[0]!.chat, replyTo: out[0]!.replyTo, text: out[0]!.text }, { type: 'send', chat: 'general', replyTo: id, text: 'Q1 noted' });
 
     await sandbox.injectReaction({ chat: 'general', message: id, user: 'bob', emoji: '👍' });
-    await h.recorder.waitFor((e) => e.kind === 'reaction' && e.messageId === id);
+    await h.recorder.next((e) => e.kind === 'reaction' && e.messageId === id);
     await sandbox.injectJoin({ chat: 'general', user: { id: 'carol', name: 'Carol' } });
-    const join = await h.recorder.waitFor((e) => e.kind === 'join');
+    const join = await h.recorder.next((e) => e.kind === 'join');
     assert.equal(join.chat, 'discord:general');
 
     const { id: inThread } = await sandbox.injectMessage({ chat: 'general', thread: 'q1-thread', user: { id: 'bob', name: 'Bob' }, text: 'in a thread' });
-    assert.equal((await h.recorder.waitFor((e) => e.messageId === inThread)).chat, 'discord:general:q1-thread');
+    assert.equal((await h.recorder.next((e) => e.messageId === inThread)).chat, 'discord:general:q1-thread');
   });
 
   test('guild-wide actions (bans, timeouts) show in the outbox of every chat', async () => {
-    await h.adapter.perform({ v: 1, id: 'sb-2', type: 'ban', platform: 'discord', chat: 'discord:general', user: 'discord:user:bob', format: 'plain', priority: 'moderation' });
+    await h.adapter.perform({ v: 1, id: 'sb-2', type: 'ban', platform: 'discord', chat: 'discord:general', user: 'discord:user:bob', priority: 'moderation' });
     assert.ok(h.fake.outbox('general').some((o) => o.type === 'ban' && o.user === 'bob'));
   });
 });
@@ -69,7 +73,7 @@ describe('discord gateway heartbeats', () => {
       h.fake.gateway.ackHeartbeats = true;
     }
     const { id } = await h.fake.injectMessage({ chat: 'general', user: { id: 'dan', name: 'Dan' }, text: 'after the zombie' });
-    await h.recorder.waitFor((e) => e.messageId === id);
+    await h.recorder.next((e) => e.messageId === id);
     assert.equal(h.fake.gateway.identifies, 1);
   });
 });
@@ -79,7 +83,9 @@ describe('discord fake keeps platform rules', () => {
     const fake = await startDiscordFake({ token: 'the-right-token' });
     const r = await isolatedRedis();
     try {
-      const adapter = createDiscordAdapter({ token: 'a-wrong-token', apiBaseUrl: fake.url }, { sink: new RecordingSink(r.redis, r.keys), redis: r.redis, keys: r.keys, log: quietLogger() });
+      const deps = adapterDeps('discord', { keys: r.keys, redis: r.redis });
+      closers.push(() => deps.close());
+      const adapter = createDiscordAdapter({ token: 'a-wrong-token', apiBaseUrl: fake.url }, deps);
       const err = await adapter.init().then(() => null, (e: unknown) => e as Error);
       assert.ok(err);
       assert.match(err.message, /401/);

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Telegram, TelegramError } from 'telegraf';
 import { startTelegramFake, type TelegramFake } from '../../fakes/telegram/index.js';
-import { until } from '../adapters/telegram/harness.js';
+import { waitFor } from '../helpers/core.js';
+
 
 const G = '-1008000000001';
 
@@ -180,12 +181,12 @@ describe('fake Telegram Bot API', () => {
       await c.callApi('setWebhook', { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, secret_token: 's3cret' });
       await f.injectMessage({ chat: G, user: { id: '9', name: 'I' }, text: 'one' });
       await f.injectMessage({ chat: G, user: { id: '9', name: 'I' }, text: 'two' });
-      await until(() => got.length === 2, 'two pushes');
+      await waitFor(() => got.length === 2, 'two pushes');
       assert.deepEqual(got.map((g) => g.secret), ['s3cret', 's3cret']);
       assert.ok(got[0]!.update.update_id < got[1]!.update.update_id, 'in order, the failed one first');
       // The fake drops an update once it has read the 2xx, a moment after our handler saw the body.
-      await until(() => f.pendingUpdates().length === 0, 'both updates acknowledged and dropped');
-      await until(() => f.outbox(G).some((e) => e.text === 'via webhook reply'), 'the webhook reply performed');
+      await waitFor(() => f.pendingUpdates().length === 0, 'both updates acknowledged and dropped');
+      await waitFor(() => f.outbox(G).some((e) => e.text === 'via webhook reply'), 'the webhook reply performed');
       await assert.rejects(c.callApi('getUpdates', {}), (e: TelegramError) => e.code === 409);
       await c.callApi('deleteWebhook', {});
       assert.deepEqual(await c.callApi('getUpdates', {}), []);

@@ -7,7 +7,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { getNextMillis } from 'bullmq';
 import { z } from 'zod';
-import { cleanHashtags, xHashtagsKey } from '../../../adapters/x/hashtags.js';
 import { UserError } from '../../core/errors.js';
 import { parseChatKey, platformOf } from '../../core/ids.js';
 import { publishLive } from '../../pipeline/live-notes.js';
@@ -19,6 +18,7 @@ import { llmQualityScorer, pickWinners, winnerActions } from './rewards.js';
 import { actionId, getAma, getAmas, safeBase, type Actions, type AmaEnv } from './store.js';
 import { cancelTask, scheduleTask, taskId } from './tasks.js';
 import { PLATFORM_NAME, formatDuration, formatWhen, inWords, isValidZone, notice } from './text.js';
+import { capabilitiesOf } from '../../platform/index.js';
 
 /** Something to do: actions to enqueue first, then writes to commit (so a crash between repeats it harmlessly). */
 export interface Op {
@@ -255,16 +255,17 @@ function liveKeys(env: AmaEnv, ama: Ama): string[] {
   return [...new Set(ama.chats.map(safeBase))].map((g) => env.k.live(g));
 }
 
-/**
- * Tells the rest of the system an AMA changed state, inside the same transaction: the dashboard's live channel, and
- * the X hashtag set the X adapter searches (a Redis set; the X SDK is not imported here).
- */
-function announceChange(env: AmaEnv, ama: Ama, tx: ChainableCommander, hashtags: 'track' | 'untrack'): void {
+/** Tells the dashboard's live channel an AMA changed state, inside the same transaction. */
+function announceChange(env: AmaEnv, ama: Ama, tx: ChainableCommander): void {
   publishLive(tx, env.deps.keys, { type: 'ama', amaId: ama.id });
-  const tags = ama.hashtag ? cleanHashtags([ama.hashtag]) : [];
-  if (!tags.length || !ama.chats.some((c) => c.startsWith('x:'))) return;
-  if (hashtags === 'track') tx.sadd(xHashtagsKey(env.deps.keys), ...tags);
-  else tx.srem(xHashtagsKey(env.deps.keys), ...tags);
+}
+
+/** Starts or stops following the AMA's hashtag on each of its chats' platforms that can be searched for one (X). */
+function hashtagActions(ama: Ama, on: boolean): Actions {
+  if (!ama.hashtag) return [];
+  return ama.chats
+    .filter((chat) => capabilitiesOf(platformOfChat(chat)).hashtagSearch)
+    .map((chat) => ({ v: 1, id: actionId(ama.id, 'listen', chat, on ? 'on' : 'off'), type: 'listen', platform: platformOfChat(chat), chat, hashtags: [ama.hashtag], on, priority: 'command' }));
 }
 
 /** Opens the AMA: the opening notice everywhere, live from now, close rescheduled, answers places prepared. */
@@ -272,10 +273,13 @@ export function openOp(env: AmaEnv, ama: Ama, now: number): Op {
   const closeAt = Math.max(ama.startsAt, now) + ama.durationMs;
   const text = notice(ama.lang, 'open', { title: ama.title, end: formatWhen(closeAt, ama.tz, ama.lang), hashtag: ama.hashtag });
   return {
-    actions: ama.chats.map((chat) => ({ v: 1, id: actionId(ama.id, 'open', chat), type: 'send', platform: platformOfChat(chat), chat, text, priority: 'command' })),
+    actions: [
+      ...ama.chats.map((chat): Actions[number] => ({ v: 1, id: actionId(ama.id, 'open', chat), type: 'send', platform: platformOfChat(chat), chat, text, priority: 'command' })),
+      ...hashtagActions(ama, true),
+    ],
     commit: (tx) => {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled', 'live', 'openedAt', now, ama.id]);
-      announceChange(env, ama, tx, 'track');
+      announceChange(env, ama, tx);
       cancelTask(env, taskId({ type: 'announce', amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
       cancelTask(env, taskId({ type: 'open', amaId: ama.id }), tx);
@@ -305,12 +309,12 @@ export async function closeOp(env: AmaEnv, ama: Ama, now: number, opts: CloseOpt
     actions.push(...winnerActions(ama, winners));
   }
   const recap = await buildRecap(env, { ...ama, status: 'closed', closedAt: ama.closedAt ?? now });
-  actions.push(...recapPosts(ama, recap));
+  actions.push(...recapPosts(ama, recap), ...hashtagActions(ama, false));
   return {
     actions,
     commit: (tx) => {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled live', 'closed', 'closedAt', now, ama.id]);
-      announceChange(env, ama, tx, 'untrack');
+      announceChange(env, ama, tx);
       for (const t of ['announce', 'open', 'close', 'notify'] as const) cancelTask(env, taskId({ type: t, amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
       schedulePurge(env, ama.id, now, tx);

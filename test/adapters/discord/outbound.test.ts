@@ -1,9 +1,9 @@
 /** Discord outbound: Actions performed by the real discord.js REST manager against the fake Discord API. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Action } from '../../../src/core/actions.js';
-import { PermanentPlatformError, RateLimitedError } from '../../../src/core/errors.js';
+import { PlatformError } from '../../../src/core/errors.js';
 import { discordHarness, type DiscordHarness } from './harness.js';
+import { parseAction, type ActionFields, type AnyAction } from '../../helpers/core.js';
 
 const GENERAL = '910000000000000001';
 const RANDOM = '910000000000000002';
@@ -13,8 +13,8 @@ const bob = { id: '810000000000000002', name: 'Bob' };
 
 let seq = 0;
 /** An action with the defaults the queue would apply. */
-function act(a: Partial<Action> & Pick<Action, 'type' | 'chat'>): Action {
-  return { v: 1, id: `t-${++seq}`, platform: 'discord', format: 'plain', priority: 'command', ...a };
+function act(a: ActionFields & { chat: string }): AnyAction {
+  return parseAction({ v: 1, id: `t-${++seq}`, platform: 'discord', priority: 'command', ...a });
 }
 
 describe('discord outbound', () => {
@@ -60,12 +60,11 @@ describe('discord outbound', () => {
     assert.equal(again.chat, th.chat);
   });
 
-  test('an action can target a thread made earlier through its ref', async () => {
+  test('a send to the chat id of a thread made earlier posts inside that thread', async () => {
     const q = await h.fake.injectMessage({ chat: GENERAL, user: bob, text: 'Another question?' });
     const th = await h.adapter.perform(act({ type: 'thread', chat: `discord:${GENERAL}`, messageId: q.id, title: 'Q4' }));
-    // The outbound runner stores a ref's result here.
-    await h.redis.hset(h.keys.k('ref', 'ama1:q4'), 'platform', 'discord', 'chat', th.chat!, 'messageIds', '[]');
-    const r = await h.adapter.perform(act({ type: 'send', chat: `discord:${GENERAL}`, inRef: 'ama1:q4', text: 'Answer in the thread' }));
+    // The outbound runner resolves an action's inRef into this chat id before the adapter sees it.
+    const r = await h.adapter.perform(act({ type: 'send', chat: th.chat!, text: 'Answer in the thread' }));
     assert.equal(r.chat, th.chat);
     assert.equal(h.fake.message(r.messageIds![0]!)?.channel_id, q.id);
   });
@@ -185,25 +184,24 @@ describe('discord outbound', () => {
   });
 
   test('a 429 on one channel delays that channel only', async () => {
-    h.fake.failNext({ method: 'POST', path: `/channels/${GENERAL}/messages`, status: 429, retryAfterMs: 1500 });
+    h.fake.failNext({ method: 'POST', path: `/channels/${GENERAL}/messages`, status: 429, retryAfterMs: 3000 });
     const t0 = Date.now();
     const err = await h.adapter.perform(act({ type: 'send', chat: `discord:${GENERAL}`, text: 'limited' })).catch((e: unknown) => e);
-    assert.ok(err instanceof RateLimitedError, String(err));
-    assert.ok(err.retryAfterMs >= 1400 && err.retryAfterMs <= 1700, `retry after ${err.retryAfterMs}`);
-    assert.equal(err.global, false);
+    assert.ok(err instanceof PlatformError && err.rateLimited, String(err));
+    assert.ok(err.retryAfterMs! > 0 && err.retryAfterMs! <= 3200, `retry after ${err.retryAfterMs}`);
+    assert.equal(err.scope, 'per-chat');
 
-    // Another channel goes through at once.
+    // Another channel goes through: its bucket is open.
     const other = await h.adapter.perform(act({ type: 'send', chat: `discord:${RANDOM}`, text: 'not limited' }));
     assert.equal(other.messageIds!.length, 1);
-    assert.ok(Date.now() - t0 < 1400, "the other channel did not wait for the limited one");
 
-    // The limited channel's bucket is still closed: refused without even calling Discord.
+    // The limited channel's bucket is still closed (so the other channel did not wait for it): refused without even calling Discord.
     const callsBefore = h.fake.calls.length;
     const again = await h.adapter.perform(act({ type: 'send', chat: `discord:${GENERAL}`, text: 'too soon' })).catch((e: unknown) => e);
-    assert.ok(again instanceof RateLimitedError);
+    assert.ok(again instanceof PlatformError && again.rateLimited);
     assert.equal(h.fake.calls.length, callsBefore);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, 1600 - (Date.now() - t0))));
+    await new Promise((r) => setTimeout(r, Math.max(0, 3100 - (Date.now() - t0))));
     const later = await h.adapter.perform(act({ type: 'send', chat: `discord:${GENERAL}`, text: 'later' }));
     assert.equal(later.messageIds!.length, 1);
   });
@@ -211,23 +209,23 @@ describe('discord outbound', () => {
   test('a global 429 is reported as global', async () => {
     h.fake.failNext({ method: 'POST', path: `/channels/${RANDOM}/messages`, status: 429, retryAfterMs: 300, global: true });
     const err = await h.adapter.perform(act({ type: 'send', chat: `discord:${RANDOM}`, text: 'global' })).catch((e: unknown) => e);
-    assert.ok(err instanceof RateLimitedError);
-    assert.equal(err.global, true);
+    assert.ok(err instanceof PlatformError && err.rateLimited);
+    assert.equal(err.scope, 'global');
     await new Promise((r) => setTimeout(r, 400));
   });
 
-  test('403 and 404 are permanent, logged, and not retried', async () => {
+  test('403 refuses the channel and 404 the action, logged, and not retried', async () => {
     const before = h.fake.calls.length;
     h.fake.failNext({ path: `/channels/${RANDOM}/messages`, status: 403 });
     const e403 = await h.adapter.perform(act({ type: 'send', chat: `discord:${RANDOM}`, text: 'forbidden' })).catch((e: unknown) => e);
-    assert.ok(e403 instanceof PermanentPlatformError);
-    assert.equal(e403.status, 403);
+    assert.ok(e403 instanceof PlatformError);
+    assert.equal(e403.scope, 'per-chat');
     assert.equal(h.fake.calls.length - before, 1, 'one call, no retry');
     assert.ok(h.adapter.status().problems.some((p) => p.includes('missing permissions')));
 
     const e404 = await h.adapter.perform(act({ type: 'pin', chat: `discord:${RANDOM}`, messageId: '123456789012345678' })).catch((e: unknown) => e);
-    assert.ok(e404 instanceof PermanentPlatformError);
-    assert.equal(e404.status, 404);
+    assert.ok(e404 instanceof PlatformError);
+    assert.equal(e404.scope, 'permanent');
     // A token never appears in what is thrown.
     assert.doesNotMatch(String((e404 as Error).message), /test-bot-token/);
   });
@@ -248,7 +246,7 @@ describe('discord outbound', () => {
   test('actions for other platforms or malformed ids are refused as permanent', async () => {
     for (const a of [act({ type: 'send', chat: 'telegram:1', text: 'x' }), act({ type: 'ban', chat: `discord:${GENERAL}`, user: 'x:user:1' }), act({ type: 'send', chat: `discord:${GENERAL}`, text: '   ' })]) {
       const err = await h.adapter.perform(a).catch((e: unknown) => e);
-      assert.ok(err instanceof PermanentPlatformError, `${a.type} ${a.chat}: ${String(err)}`);
+      assert.ok(err instanceof PlatformError && err.scope === 'permanent', `${a.type} ${a.chat}: ${String(err)}`);
     }
   });
 });

@@ -5,10 +5,10 @@
  */
 import { createTelegramAdapter } from '../../../adapters/telegram/index.js';
 import type { ChatEventInput } from '../../../src/core/events.js';
-import { quietLogger } from '../../../src/log.js';
 import { InboundQueue } from '../../../src/queue/inbound.js';
 import { createRedis } from '../../../src/redis/connect.js';
 import { Keys } from '../../../src/redis/keys.js';
+import { adapterDeps } from '../../helpers/adapter.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -34,7 +34,7 @@ const sink = {
 
 const adapter = createTelegramAdapter(
   { token: env('TG_TOKEN'), apiRoot: env('TG_API_ROOT'), pollTimeoutSeconds: 1, retryDelayMs: 50, registerCommands: false },
-  { sink, redis: createRedis(url), keys, log: quietLogger() },
+  adapterDeps('telegram', { keys, redis: createRedis(url), sink }),
 );
 await adapter.init();
 if (process.env.TG_WAIT === '1') {

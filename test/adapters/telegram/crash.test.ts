@@ -11,8 +11,9 @@ import { createHandleEvent } from '../../../src/pipeline/handle-event.js';
 import { startInboundWorker, type InboundWorkerHandle } from '../../../src/queue/inbound-worker.js';
 import { quietLogger } from '../../../src/log.js';
 import { startTelegramFake, type TelegramFake } from '../../../fakes/telegram/index.js';
-import { until } from './harness.js';
+
 import { testCore } from '../../helpers/core.js';
+import { waitFor } from '../../helpers/core.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, './adapter-process.ts');
@@ -61,11 +62,11 @@ describe('telegram: killed between receipt and acknowledgement', () => {
     const msgs: Msg[] = [];
     child.on('message', (m) => msgs.push(m as Msg));
     const go = async () => {
-      await until(() => msgs.includes('booted'), 'the adapter process to boot', 20_000);
+      await waitFor(() => msgs.includes('booted'), 'the adapter process to boot', 20_000);
       child.send('start');
-      await until(() => msgs.includes('ready'), 'the adapter process to poll', 20_000);
+      await waitFor(() => msgs.includes('ready'), 'the adapter process to poll', 20_000);
     };
-    if (!wait) await until(() => msgs.includes('ready'), 'the adapter process to start', 20_000);
+    if (!wait) await waitFor(() => msgs.includes('ready'), 'the adapter process to start', 20_000);
     return { child, msgs, go };
   }
 
@@ -80,15 +81,15 @@ describe('telegram: killed between receipt and acknowledgement', () => {
     const [first, second] = await Promise.all([startChild('before'), startChild('', true)]);
     const { id } = await fake.injectMessage({ chat: G, user: { id: '1', name: 'Ann' }, text: 'first question' });
     const eventId = `telegram/message/${G}/${id}`;
-    await until(() => first.msgs.some((m) => typeof m === 'object' && m.received?.includes(eventId)), 'receipt in the child');
+    await waitFor(() => first.msgs.some((m) => typeof m === 'object' && m.received?.includes(eventId)), 'receipt in the child');
     await kill(first.child);
     assert.equal(await timesHandled(eventId), 0, 'nothing was stored before the kill');
     assert.equal(fake.pendingUpdates().length, 1, 'Telegram still holds the update: it was never acknowledged');
 
     await second.go();
     try {
-      await until(async () => (await timesHandled(eventId)) === 1, 'the core to handle the redelivered message', 15_000);
-      await until(() => fake.pendingUpdates().length === 0, 'the acknowledgement after the restart');
+      await waitFor(async () => (await timesHandled(eventId)) === 1, 'the core to handle the redelivered message', 15_000);
+      await waitFor(() => fake.pendingUpdates().length === 0, 'the acknowledgement after the restart');
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(await timesHandled(eventId), 1);
     } finally {
@@ -100,16 +101,16 @@ describe('telegram: killed between receipt and acknowledgement', () => {
     const [first, second] = await Promise.all([startChild('after'), startChild('', true)]);
     const { id } = await fake.injectMessage({ chat: G, user: { id: '2', name: 'Ben' }, text: 'second question' });
     const eventId = `telegram/message/${G}/${id}`;
-    await until(() => first.msgs.some((m) => typeof m === 'object' && m.stored?.includes(eventId)), 'the event stored by the child');
+    await waitFor(() => first.msgs.some((m) => typeof m === 'object' && m.stored?.includes(eventId)), 'the event stored by the child');
     // Let the core handle it before the crash, so the redelivery meets an already handled event.
-    await until(async () => (await timesHandled(eventId)) === 1, 'the core to handle it once');
+    await waitFor(async () => (await timesHandled(eventId)) === 1, 'the core to handle it once');
     await kill(first.child);
     assert.equal(fake.pendingUpdates().length, 1, 'stored, but never acknowledged');
 
     await second.go();
     try {
-      await until(() => second.msgs.some((m) => typeof m === 'object' && m.stored?.includes(eventId)), 'the redelivery stored again');
-      await until(() => fake.pendingUpdates().length === 0, 'the acknowledgement after the restart');
+      await waitFor(() => second.msgs.some((m) => typeof m === 'object' && m.stored?.includes(eventId)), 'the redelivery stored again');
+      await waitFor(() => fake.pendingUpdates().length === 0, 'the acknowledgement after the restart');
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(await timesHandled(eventId), 1, 'the same event id makes the redelivery count once');
     } finally {

@@ -4,8 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { InboundQueue } from '../../../src/queue/inbound.js';
 import { toJobId } from '../../../src/redis/keys.js';
 import type { ChatEvent, ChatEventInput } from '../../../src/core/events.js';
-import { MemorySink, rig, until, type Rig } from './harness.js';
+import { rig, type Rig } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { waitFor } from '../../helpers/core.js';
+import { TestSink } from '../../helpers/adapter.js';
 
 const GROUP = '-1001000000001';
 
@@ -29,7 +31,7 @@ describe('telegram inbound into the real inbound queue', () => {
     const { id } = await r.fake.injectMessage({ chat: GROUP, user: { id: '501', name: 'Ada', username: 'ada_l', lang: 'de' } as never, text: 'When is the next release?' });
     const eventId = `telegram/message/${GROUP}/${id}`;
     let job = await queue.queue.getJob(toJobId(eventId));
-    await until(async () => Boolean((job = await queue.queue.getJob(toJobId(eventId)))), 'the job in the inbound queue');
+    await waitFor(async () => Boolean((job = await queue.queue.getJob(toJobId(eventId)))), 'the job in the inbound queue');
     const e = job!.data as ChatEvent;
     assert.equal(e.kind, 'message');
     assert.equal(e.platform, 'telegram');
@@ -45,15 +47,15 @@ describe('telegram inbound into the real inbound queue', () => {
 
   test('the update is confirmed to Telegram only after the event is in Redis', async () => {
     const { id } = await r.fake.injectMessage({ chat: GROUP, user: { id: '502', name: 'Bo' }, text: 'hi' });
-    await until(async () => Boolean(await queue.queue.getJob(toJobId(`telegram/message/${GROUP}/${id}`))), 'the job');
-    await until(() => r.fake.pendingUpdates().length === 0, 'the offset confirmation');
+    await waitFor(async () => Boolean(await queue.queue.getJob(toJobId(`telegram/message/${GROUP}/${id}`))), 'the job');
+    await waitFor(() => r.fake.pendingUpdates().length === 0, 'the offset confirmation');
   });
 });
 
 describe('telegram normalization through the real client', () => {
   let r: Rig;
-  const sink = new MemorySink();
-  const find = (pred: (e: ChatEventInput) => boolean, what: string) => until(() => sink.events.some(pred), what).then(() => sink.events.find(pred)!);
+  const sink = new TestSink();
+  const find = (pred: (e: ChatEventInput) => boolean, what: string) => waitFor(() => sink.events.some(pred), what).then(() => sink.events.find(pred)!);
 
   before(async () => {
     r = await rig({ sink });
@@ -94,7 +96,7 @@ describe('telegram normalization through the real client', () => {
 
     await r.fake.injectReaction({ chat: GROUP, message: m.id, user: { id: '622', name: 'Gu' }, emoji: '👍' });
     await r.fake.injectReaction({ chat: GROUP, message: m.id, user: { id: '622', name: 'Gu' }, emoji: '🔥' });
-    await until(() => sink.events.filter((e) => e.kind === 'reaction' && e.messageId === m.id).length === 3, 'three reaction events');
+    await waitFor(() => sink.events.filter((e) => e.kind === 'reaction' && e.messageId === m.id).length === 3, 'three reaction events');
     const reactions = sink.events.filter((e) => e.kind === 'reaction' && e.messageId === m.id).map((e) => `${e.reaction!.added ? '+' : '-'}${e.reaction!.emoji}`);
     assert.deepEqual(reactions, ['+👍', '+🔥', '-👍'], 'a new reaction replaces the old one');
 
@@ -133,7 +135,7 @@ describe('telegram normalization through the real client', () => {
     const m = await r.fake.injectMessage({ chat: GROUP, user: { id: '651', name: 'Lu' }, text: 'count me' });
     await r.fake.injectReactionCount({ chat: GROUP, message: m.id, counts: { '👍': 2 } });
     await r.fake.injectReactionCount({ chat: GROUP, message: m.id, counts: { '👍': 1, '🔥': 1 } });
-    await until(() => sink.events.filter((e) => e.kind === 'reaction' && e.messageId === m.id).length === 4, 'four reaction events');
+    await waitFor(() => sink.events.filter((e) => e.kind === 'reaction' && e.messageId === m.id).length === 4, 'four reaction events');
     const seen = sink.events.filter((e) => e.kind === 'reaction' && e.messageId === m.id).map((e) => `${e.reaction!.added ? '+' : '-'}${e.reaction!.emoji}`);
     assert.deepEqual(seen.sort(), ['+👍', '+👍', '+🔥', '-👍'].sort());
   });
@@ -149,20 +151,20 @@ describe('telegram normalization through the real client', () => {
     assert.equal(details.skipped.malformed, 1);
     assert.equal(details.rejected, 1, 'the oversized text is rejected');
     assert.equal(r.lines.filter((l) => String(l.msg).includes('does not make a valid event')).length, 1, 'one log line for it');
-    await until(() => r.fake.pendingUpdates().length === 0, 'all of them confirmed');
+    await waitFor(() => r.fake.pendingUpdates().length === 0, 'all of them confirmed');
   });
 });
 
 describe('telegram admin rights', () => {
   test('user.isAdmin comes from getChatAdministrators, cached, and refreshed on chat_member updates', async () => {
-    const sink = new MemorySink();
+    const sink = new TestSink();
     const r = await rig({ sink });
     try {
       const chat = '-1001000000002';
       await r.fake.injectMessage({ chat, user: { id: '701', name: 'Owner', admin: true }, text: 'I run this' });
       await r.fake.injectMessage({ chat, user: { id: '702', name: 'Member' }, text: 'hello' });
       await r.fake.injectMessage({ chat, user: { id: '702', name: 'Member' }, text: 'hello again' });
-      await until(() => sink.events.filter((e) => e.chat === `telegram:${chat}`).length === 3, 'three messages');
+      await waitFor(() => sink.events.filter((e) => e.chat === `telegram:${chat}`).length === 3, 'three messages');
       const [a, b] = sink.events.filter((e) => e.chat === `telegram:${chat}`);
       assert.equal(a!.user.isAdmin, true);
       assert.equal(b!.user.isAdmin, false);
@@ -171,7 +173,7 @@ describe('telegram admin rights', () => {
 
       r.fake.setAdmin(chat, { id: '702', name: 'Member' }, true);
       await r.fake.injectMessage({ chat, user: { id: '702', name: 'Member' }, text: 'promoted now' });
-      const promoted = await until(() => sink.events.some((e) => e.text === 'promoted now'), 'message after promotion').then(() => sink.events.find((e) => e.text === 'promoted now')!);
+      const promoted = await waitFor(() => sink.events.some((e) => e.text === 'promoted now'), 'message after promotion').then(() => sink.events.find((e) => e.text === 'promoted now')!);
       assert.equal(promoted.user.isAdmin, true, 'the chat_member update dropped the cached list');
     } finally {
       await r.close();
@@ -185,21 +187,21 @@ describe('telegram admin rights', () => {
       assert.ok(r.adapter.status().problems.some((p) => p.includes('privacy mode is on')));
       await r.fake.injectMessage({ chat, user: { id: '711', name: 'Ann' }, text: '/help' });
       await r.fake.injectMessage({ chat, user: { id: '711', name: 'Ann' }, text: '/help' });
-      await until(() => r.adapter.status().problems.some((p) => p.includes(`telegram:${chat}`)), 'the rights problem');
+      await waitFor(() => r.adapter.status().problems.some((p) => p.includes(`telegram:${chat}`)), 'the rights problem');
       const p = r.adapter.status().problems.find((x) => x.includes(`telegram:${chat}`))!;
       assert.match(p, /not an administrator/);
       assert.equal(r.lines.filter((l) => String(l.msg).includes(`telegram:${chat}: the bot is not an administrator`)).length, 1, 'logged once');
       assert.equal(r.lines.filter((l) => String(l.msg).includes('privacy mode')).length, 1, 'logged once');
       // Promoting the bot clears it.
       r.fake.setBotStatus(chat, 'administrator');
-      await until(() => !r.adapter.status().problems.some((x) => x.includes(`telegram:${chat}`)), 'the problem to clear');
+      await waitFor(() => !r.adapter.status().problems.some((x) => x.includes(`telegram:${chat}`)), 'the problem to clear');
       // Privacy mode hides ordinary talk from a non-admin bot: that is what the problem warns about.
       const hidden = '-1001000000004';
       r.fake.setBotStatus(hidden, 'member');
       await r.fake.injectMessage({ chat: hidden, user: { id: '712', name: 'Ben' }, text: 'just chatting' });
       await r.fake.injectMessage({ chat: hidden, user: { id: '712', name: 'Ben' }, text: '/questions' });
-      const sink = r.deps.sink as MemorySink;
-      await until(() => sink.events.some((e) => e.text === '/questions'), 'the command');
+      const sink = r.deps.sink as TestSink;
+      await waitFor(() => sink.events.some((e) => e.text === '/questions'), 'the command');
       assert.ok(!sink.events.some((e) => e.text === 'just chatting'));
     } finally {
       await r.close();
@@ -209,23 +211,23 @@ describe('telegram admin rights', () => {
 
 describe('telegram no loss while polling', () => {
   test('when Redis cannot take an event, the update stays unconfirmed and arrives once it can', async () => {
-    const sink = new MemorySink();
+    const sink = new TestSink();
     sink.failures = 3;
     const r = await rig({ sink });
     try {
       const m = await r.fake.injectMessage({ chat: GROUP, user: { id: '801', name: 'Nia' }, text: 'do not lose me' });
       await r.fake.waitForCall('getUpdates', (c) => Array.isArray(c.result) && (c.result as unknown[]).length > 0);
       assert.equal(r.fake.pendingUpdates().length, 1, 'not confirmed while publishing fails');
-      await until(() => sink.events.some((e) => e.messageId === m.id), 'the event after recovery');
+      await waitFor(() => sink.events.some((e) => e.messageId === m.id), 'the event after recovery');
       assert.equal(sink.events.filter((e) => e.messageId === m.id).length, 1);
-      await until(() => r.fake.pendingUpdates().length === 0, 'confirmation after the event is stored');
+      await waitFor(() => r.fake.pendingUpdates().length === 0, 'confirmation after the event is stored');
     } finally {
       await r.close();
     }
   });
 
   test('stop() while the sink hangs leaves the update unconfirmed for the next run', async () => {
-    const sink = new MemorySink();
+    const sink = new TestSink();
     sink.hang = true;
     const r = await rig({ sink, adapter: { stopTimeoutMs: 300 } });
     try {

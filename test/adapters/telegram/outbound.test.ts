@@ -1,17 +1,16 @@
 /** Telegram outbound: adapter.perform through the real telegraf client against the fake Bot API. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Action, ActionInput } from '../../../src/core/actions.js';
-import { ActionSchema } from '../../../src/core/actions.js';
-import { PermanentPlatformError, RateLimitedError } from '../../../src/core/errors.js';
+import { PlatformError } from '../../../src/core/errors.js';
 import { createTelegramAdapter, MAX_MESSAGE_CHARS } from '../../../adapters/telegram/index.js';
 import { freePort } from '../../../src/redis/connect.js';
-import { rig, type MemorySink, type Rig } from './harness.js';
+import { rig, type Rig } from './harness.js';
+import type { TestSink } from '../../helpers/adapter.js';
+import { parseAction, type ActionFields, type AnyAction } from '../../helpers/core.js';
 
 const G = '-1002000000001';
 let n = 0;
-const act = (a: Partial<ActionInput> & Pick<ActionInput, 'type'>): Action =>
-  ActionSchema.parse({ v: 1, id: `t-${++n}`, platform: 'telegram', chat: `telegram:${G}`, ...a });
+const act = (a: ActionFields): AnyAction => parseAction({ v: 1, id: `t-${++n}`, platform: 'telegram', chat: `telegram:${G}`, ...a });
 
 describe('telegram outbound', () => {
   let r: Rig;
@@ -85,11 +84,11 @@ describe('telegram outbound', () => {
     assert.ok(!(m.entities as { type: string; url?: string }[]).some((e) => e.type === 'text_link' && e.url?.startsWith('javascript')), 'no javascript: links');
   });
 
-  test('a 429 becomes RateLimitedError carrying retry_after; a 500 stays retryable', async () => {
+  test("a 429 is a wait for that chat carrying retry_after, decided on error_code; a 500 stays retryable", async () => {
     r.fake.failNext('sendMessage', { code: 429, retryAfter: 3 });
-    await assert.rejects(r.adapter.perform(act({ type: 'send', text: 'limited' })), (e: unknown) => e instanceof RateLimitedError && e.retryAfterMs === 3000 && !e.global);
+    await assert.rejects(r.adapter.perform(act({ type: 'send', text: 'limited' })), (e: unknown) => e instanceof PlatformError && e.retryAfterMs === 3000 && e.scope === 'per-chat' && e.code === 429 && e.method === 'sendMessage');
     r.fake.failNext('sendMessage', { code: 500 });
-    await assert.rejects(r.adapter.perform(act({ type: 'send', text: 'server error' })), (e: unknown) => e instanceof Error && !(e instanceof PermanentPlatformError) && !(e instanceof RateLimitedError));
+    await assert.rejects(r.adapter.perform(act({ type: 'send', text: 'server error' })), (e: unknown) => e instanceof Error && !(e instanceof PlatformError));
   });
 
   test('a split message retried after a 429 half way does not send the first part twice', async () => {
@@ -99,19 +98,19 @@ describe('telegram outbound', () => {
     r.fake.failNext('sendMessage', { code: 429, retryAfter: 1, skip: 1 });
     const before = r.fake.outbox(G).length;
     const firstPart = r.adapter.perform(action);
-    await assert.rejects(firstPart, RateLimitedError);
+    await assert.rejects(firstPart, (e: unknown) => e instanceof PlatformError && e.rateLimited);
     const res = await r.adapter.perform(action);
     const sent = r.fake.outbox(G).slice(before);
     assert.equal(sent.length, 2, 'two parts in all');
     assert.deepEqual(res.messageIds, sent.map((e) => e.messageId));
   });
 
-  test('a 403 is a PermanentPlatformError, logged once however often it happens', async () => {
+  test('a 403 refuses the chat (scope per-chat), logged once however often it happens', async () => {
     const gone = '-1002000000009';
     await r.fake.injectMessage({ chat: gone, user: { id: '21', name: 'X' }, text: 'hello' });
     r.fake.setBotStatus(gone, 'kicked');
     for (let i = 0; i < 2; i++) {
-      await assert.rejects(r.adapter.perform(act({ type: 'send', chat: `telegram:${gone}`, text: 'anyone?' })), (e: unknown) => e instanceof PermanentPlatformError && e.status === 403);
+      await assert.rejects(r.adapter.perform(act({ type: 'send', chat: `telegram:${gone}`, text: 'anyone?' })), (e: unknown) => e instanceof PlatformError && e.code === 403 && e.scope === 'per-chat');
     }
     assert.equal(r.lines.filter((l) => String(l.msg).includes('forbidden') && l.chat === `telegram:${gone}`).length, 1);
   });
@@ -119,9 +118,9 @@ describe('telegram outbound', () => {
   test('a DM to a user who never started the bot fails for good, and the next one is not even tried', async () => {
     await r.fake.injectMessage({ chat: G, user: { id: '31', name: 'Quiet' }, text: 'hi all' });
     const dm = () => r.adapter.perform(act({ type: 'dm', user: 'telegram:user:31', text: 'your catch-up' }));
-    await assert.rejects(dm(), (e: unknown) => e instanceof PermanentPlatformError && e.status === 403);
+    await assert.rejects(dm(), (e: unknown) => e instanceof PlatformError && e.code === 403);
     const calls = r.fake.calls('sendMessage').length;
-    await assert.rejects(dm(), PermanentPlatformError);
+    await assert.rejects(dm(), (e: unknown) => e instanceof PlatformError && e.final);
     assert.equal(r.fake.calls('sendMessage').length, calls, 'not retried against Telegram');
     // Writing to the bot lets it answer again (the adapter sees that message when it polls).
     await r.fake.injectMessage({ chat: '31', user: { id: '31', name: 'Quiet' }, text: '/start' });
@@ -177,16 +176,15 @@ describe('telegram outbound', () => {
     const types = r.fake.outbox(G).filter((e) => e.user === '41').map((e) => e.type);
     assert.deepEqual(types, ['mute', 'unmute', 'mute', 'unmute', 'ban', 'unban']);
     r.fake.setAdmin(G, { id: '11', name: 'Host' });
-    await assert.rejects(r.adapter.perform(act({ type: 'ban', user: 'telegram:user:11' })), PermanentPlatformError, 'banning an admin is refused for good');
+    await assert.rejects(r.adapter.perform(act({ type: 'ban', user: 'telegram:user:11' })), (e: unknown) => e instanceof PlatformError && e.final, 'banning an admin is refused for good');
   });
 
-  test('thread creates a forum topic (or falls back to the group), and inRef sends into it', async () => {
+  test('thread creates a forum topic (or, in a group without topics, is the group itself), and a send to it lands in the topic', async () => {
     const res = await r.adapter.perform(act({ type: 'thread', title: 'AMA with the team' }));
     assert.match(res.chat!, new RegExp(`^telegram:${G}:\\d+$`));
     const topic = res.chat!.split(':')[2]!;
     assert.deepEqual(r.fake.outbox(G).at(-1), { ...r.fake.outbox(G).at(-1)!, type: 'thread', thread: topic, text: 'AMA with the team' });
-    await r.deps.redis.hset(r.deps.keys.k('ref', 'ama-1-thread'), 'platform', 'telegram', 'chat', res.chat!);
-    await r.adapter.perform(act({ type: 'send', inRef: 'ama-1-thread', text: 'first question' }));
+    await r.adapter.perform(act({ type: 'send', chat: res.chat!, text: 'first question' }));
     assert.equal(r.fake.outbox(G).at(-1)!.thread, topic);
     const plain = '-1002000000002';
     await r.fake.injectMessage({ chat: plain, user: { id: '51', name: 'P' }, text: 'not a forum' });
@@ -195,7 +193,7 @@ describe('telegram outbound', () => {
 
   test('purge deletes the last messages the adapter saw in the group', async () => {
     const chat = '-1002000000003';
-    const sink = r.deps.sink as MemorySink;
+    const sink = r.deps.sink as TestSink;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await r.fake.injectMessage({ chat, user: { id: '61', name: 'Flood' }, text: `spam ${i}` })).id);
     const deadline = Date.now() + 5000;
@@ -208,13 +206,13 @@ describe('telegram outbound', () => {
   });
 
   test('slow mode is refused for good: the Bot API cannot set it', async () => {
-    await assert.rejects(r.adapter.perform(act({ type: 'slowmode', seconds: 30 })), PermanentPlatformError);
+    await assert.rejects(r.adapter.perform(act({ type: 'slowmode', seconds: 30 })), (e: unknown) => e instanceof PlatformError && e.scope === 'permanent');
   });
 
   test('a network failure is a plain (retryable) error whose message never carries the bot token', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const offline = createTelegramAdapter({ token: r.fake.token, apiRoot: closed }, r.deps);
-    await assert.rejects(offline.init(), (e: unknown) => e instanceof Error && !(e instanceof PermanentPlatformError) && !e.message.includes(r.fake.token.split(':')[1]!));
+    await assert.rejects(offline.init(), (e: unknown) => e instanceof Error && !(e instanceof PlatformError && e.final) && !e.message.includes(r.fake.token.split(':')[1]!));
     assert.ok(!JSON.stringify(r.lines).includes(r.fake.token.split(':')[1]!), 'no log line carries the token');
   });
 });

@@ -8,8 +8,9 @@ import { createTelegramAdapter, type TelegramAdapter } from '../../../adapters/t
 import { quietLogger } from '../../../src/log.js';
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../../src/queue/outbound.js';
 import { startTelegramFake, type TelegramFake } from '../../../fakes/telegram/index.js';
-import { MemorySink, until } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { waitFor } from '../../helpers/core.js';
+import { adapterDeps } from '../../helpers/adapter.js';
 
 const G = '-1006000000001';
 const WINDOW_MS = 2000;
@@ -22,13 +23,14 @@ let adapter: TelegramAdapter;
 let runner: OutboundRunnerHandle;
 let outbound: OutboundQueue;
 let budgetDelays = 0;
+let deps: ReturnType<typeof adapterDeps> | undefined;
 
 before(async () => {
   fake = await startTelegramFake({ floodControl: { perGroup: { points: PER_WINDOW, windowMs: WINDOW_MS }, global: null } });
   iso = await isolatedRedis();
   adapter = createTelegramAdapter(
     { token: fake.token, apiRoot: fake.url, registerCommands: false, limits: { perChat: [{ points: PER_WINDOW, durationMs: WINDOW_MS }], global: [{ points: 1000, durationMs: 1000 }] } },
-    { sink: new MemorySink(), redis: iso.redis, keys: iso.keys, log: quietLogger() },
+    (deps = adapterDeps('telegram', { keys: iso.keys, redis: iso.redis })),
   );
   await adapter.init();
   await fake.injectMessage({ chat: G, user: { id: '1', name: 'Founder' }, text: 'welcome' });
@@ -36,16 +38,17 @@ before(async () => {
   outbound = new OutboundQueue({ url: iso.url, keys: iso.keys });
 });
 after(async () => {
-  await runner.close();
-  await outbound.close();
-  await fake.close();
-  await iso.cleanup();
+  await runner?.close();
+  await outbound?.close();
+  deps?.close();
+  await fake?.close();
+  await iso?.cleanup();
 });
 
 test('200 messages to one group are spread out within the group budget, and all arrive, in order', { timeout: 55_000 }, async () => {
   const started = Date.now();
   await outbound.enqueue(Array.from({ length: COUNT }, (_, i) => ({ v: 1, id: `pace-${i}`, type: 'send' as const, platform: 'telegram' as const, chat: `telegram:${G}`, text: `message ${i}` })));
-  await until(() => fake.outbox(G).length >= COUNT, 'all 200 messages', 50_000);
+  await waitFor(() => fake.outbox(G).length >= COUNT, 'all 200 messages', 50_000);
   const sent = fake.outbox(G);
   assert.equal(sent.length, COUNT, 'none twice');
   assert.deepEqual(sent.map((e) => e.text), Array.from({ length: COUNT }, (_, i) => `message ${i}`), 'in order');

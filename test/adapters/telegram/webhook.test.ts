@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../../src/redis/connect.js';
-import { MemorySink, rig, until, type Rig } from './harness.js';
+import { rig, type Rig } from './harness.js';
+import { waitFor } from '../../helpers/core.js';
+import { TestSink } from '../../helpers/adapter.js';
 
 const G = '-1007000000001';
 const SECRET = 'hook-secret_123';
@@ -10,7 +12,7 @@ const SECRET = 'hook-secret_123';
 describe('telegram webhook', () => {
   let r: Rig;
   let hookUrl: string;
-  const sink = new MemorySink();
+  const sink = new TestSink();
 
   before(async () => {
     const port = await freePort();
@@ -51,19 +53,19 @@ describe('telegram webhook', () => {
 
   test("the fake's push with the secret is stored, answered 200, and leaves Telegram's queue", async () => {
     const { id } = await r.fake.injectMessage({ chat: G, user: { id: '21', name: 'Real' }, text: 'pushed to the webhook' });
-    await until(() => sink.events.some((e) => e.messageId === id), 'the pushed event');
-    await until(() => r.fake.pendingUpdates().length === 0, 'the push to be acknowledged');
+    await waitFor(() => sink.events.some((e) => e.messageId === id), 'the pushed event');
+    await waitFor(() => r.fake.pendingUpdates().length === 0, 'the push to be acknowledged');
     assert.equal(r.fake.webhook()!.lastError, undefined);
   });
 
   test('a push that cannot be stored is answered 503, and Telegram pushes it again until it is', async () => {
     sink.failures = 1_000_000;
     const { id } = await r.fake.injectMessage({ chat: G, user: { id: '22', name: 'Real' }, text: 'stored only later' });
-    await until(() => (r.fake.webhook()?.lastError ?? '').includes('503'), 'a 503 to the fake');
+    await waitFor(() => (r.fake.webhook()?.lastError ?? '').includes('503'), 'a 503 to the fake');
     assert.equal(r.fake.pendingUpdates().length, 1, 'not acknowledged');
     sink.failures = 0;
-    await until(() => sink.events.some((e) => e.messageId === id), 'the redelivered event');
-    await until(() => r.fake.pendingUpdates().length === 0, 'the acknowledgement');
+    await waitFor(() => sink.events.some((e) => e.messageId === id), 'the redelivered event');
+    await waitFor(() => r.fake.pendingUpdates().length === 0, 'the acknowledgement');
     assert.equal(sink.events.filter((e) => e.messageId === id).length, 1);
   });
 
@@ -77,7 +79,7 @@ describe('telegram webhook', () => {
     const refusals = r.lines.slice(before).filter((l) => String(l.msg).startsWith('telegram: refused'));
     assert.equal(refusals.length, 3);
     const { id } = await r.fake.injectMessage({ chat: G, user: { id: '23', name: 'Real' }, text: 'still works' });
-    await until(() => sink.events.some((e) => e.messageId === id), 'the next event');
+    await waitFor(() => sink.events.some((e) => e.messageId === id), 'the next event');
   });
 
   test('stop() leaves the webhook set, so Telegram keeps updates until the bot is back', async () => {
@@ -85,7 +87,7 @@ describe('telegram webhook', () => {
     assert.equal(r.fake.calls('deleteWebhook').length, 0);
     assert.ok(r.fake.webhook());
     await r.fake.injectMessage({ chat: G, user: { id: '24', name: 'Late' }, text: 'while down' });
-    await until(() => (r.fake.webhook()?.lastError ?? '') !== '', 'a failed push while down');
+    await waitFor(() => (r.fake.webhook()?.lastError ?? '') !== '', 'a failed push while down');
     assert.equal(r.fake.pendingUpdates().length, 1, 'kept for later');
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createXAdapter, X_ENDPOINTS, type XAdapter, type XAdapterOptions } from '../../../adapters/x/index.js';
-import type { OutboundLimits } from '../../../adapters/types.js';
+import type { OutboundLimits } from '../../../src/core/index.js';
 import type { Action, ActionInput } from '../../../src/core/actions.js';
 import type { ChatEvent } from '../../../src/core/events.js';
 import { quietLogger } from '../../../src/log.js';
@@ -13,6 +13,7 @@ import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '.
 import { startXFake, type XFake } from '../../../fakes/x/index.js';
 import { FAKE_X_CREDENTIALS } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { adapterDeps } from '../../helpers/adapter.js';
 
 const log = quietLogger();
 /** Limits scaled down so the runner's pacing shows in seconds, not minutes. */
@@ -38,6 +39,8 @@ afterEach(async () => {
 async function world(extra: Partial<XAdapterOptions> = {}) {
   const fake = await startXFake({ defaultRateLimit: { limit: 100_000, windowMs: 60_000 } });
   const make = async (more: Partial<XAdapterOptions> = {}) => {
+    const deps = adapterDeps('x', { keys: iso.keys, redis: iso.redis, sink: inbound, log });
+    stops.push(async () => deps.close());
     const adapter = createXAdapter(
       {
         credentials: { ...FAKE_X_CREDENTIALS },
@@ -50,7 +53,7 @@ async function world(extra: Partial<XAdapterOptions> = {}) {
         ...extra,
         ...more,
       },
-      { sink: inbound, redis: iso.redis, keys: iso.keys, log },
+      deps,
     );
     await adapter.init();
     stops.push(() => adapter.stop());
@@ -81,7 +84,7 @@ async function inboundEvents(): Promise<ChatEvent[]> {
 }
 
 let seq = 0;
-const send = (fake: XFake, chat: string, extra: Partial<ActionInput>): ActionInput => ({ v: 1, id: `e2e-${++seq}-${Date.now()}`, type: 'send', platform: 'x', chat: `x:${chat}`, priority: 'answer', ...extra });
+const send = (fake: XFake, chat: string, extra: { text: string; replyTo?: string; ref?: string }): ActionInput & { text: string } => ({ v: 1, id: `e2e-${++seq}-${Date.now()}`, type: 'send', platform: 'x', chat: `x:${chat}`, priority: 'answer', ...extra });
 
 describe('x end to end', () => {
   test('mentions land on the inbound queue once each, across a restart', async () => {

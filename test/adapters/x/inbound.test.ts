@@ -9,8 +9,10 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../../../src/redis/keys.js';
 import { ChatEventSchema } from '../../../src/core/events.js';
 import { startXFake, type XFake, type XFakeOptions } from '../../../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from './harness.js';
+import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { adapterDeps, durableSink, type TestSink } from '../../helpers/adapter.js';
+import { PlatformError } from '../../../src/core/errors.js';
 
 const MENTIONS = X_ENDPOINTS.mentions;
 /** Generous windows so rate-limit spreading does not slow the tests; tests that need limits set them. */
@@ -18,7 +20,7 @@ const FAST_LIMITS: XFakeOptions = { defaultRateLimit: { limit: 100_000, windowMs
 
 interface Env {
   fake: XFake;
-  sink: RecordingSink;
+  sink: TestSink;
   redis: Redis;
   keys: Keys;
   make: (more?: Partial<XAdapterOptions>) => XAdapter;
@@ -30,9 +32,9 @@ const open: Env[] = [];
 async function setup(extra: Partial<XAdapterOptions> = {}, fakeOpts: XFakeOptions = {}, logLines?: string[]): Promise<Env> {
   const fake = await startXFake({ ...FAST_LIMITS, credentials: { appKey: FAKE_X_CREDENTIALS.appKey, accessToken: FAKE_X_CREDENTIALS.accessToken }, ...fakeOpts });
   const r = await isolatedRedis();
-  const sink = new RecordingSink(r.redis, r.keys.k('test', 'events'));
+  const sink = durableSink(r.redis, r.keys);
   const log = logLines ? pino({ level: 'debug' }, { write: (s: string) => void logLines.push(s) }) : undefined;
-  const adapters: XAdapter[] = [];
+  const adapters: ReturnType<typeof fakeXAdapter>[] = [];
   const make = (more: Partial<XAdapterOptions> = {}) => {
     const a = fakeXAdapter(fake.url, { redis: r.redis, keys: r.keys, sink, ...(log ? { log } : {}) }, { isAdmin: (id, _n, chat) => fake.isAdmin(id, chat), ...extra, ...more });
     adapters.push(a);
@@ -46,7 +48,10 @@ async function setup(extra: Partial<XAdapterOptions> = {}, fakeOpts: XFakeOption
     make,
     mentionRequests: () => fake.requests.filter((q) => q.endpoint === MENTIONS),
     close: async () => {
-      for (const a of adapters) await a.stop();
+      for (const a of adapters) {
+        await a.stop();
+        a.closeStore();
+      }
       await fake.close();
       await r.cleanup();
     },
@@ -79,9 +84,9 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.pollOnce();
-    assert.equal(env.sink.received.length, 2);
-    for (const e of env.sink.received) assert.ok(ChatEventSchema.safeParse(e).success);
-    const [first, second] = env.sink.received;
+    assert.equal(env.sink.events.length, 2);
+    for (const e of env.sink.events) assert.ok(ChatEventSchema.safeParse(e).success);
+    const [first, second] = env.sink.events;
     assert.equal(first!.messageId, root.id, 'oldest first');
     assert.equal(first!.user.isAdmin, true);
     assert.equal(second!.id, `x/message/${q.id}`);
@@ -110,7 +115,7 @@ describe('x inbound', () => {
     await a.init();
     await a.pollOnce();
     assert.deepEqual(
-      env.sink.received.map((e) => e.messageId).sort(),
+      env.sink.events.map((e) => e.messageId).sort(),
       [...ids].sort(),
     );
     const reqs = env.mentionRequests();
@@ -121,7 +126,7 @@ describe('x inbound', () => {
     await sleep(50);
     await a.pollOnce();
     assert.equal(env.mentionRequests().at(-1)!.query.since_id, ids.at(-1));
-    assert.equal(env.sink.received.length, 25);
+    assert.equal(env.sink.events.length, 25);
   });
 
   test('a restart between two polls neither skips nor repeats a mention', async () => {
@@ -131,7 +136,7 @@ describe('x inbound', () => {
     const first = env.make();
     await first.init();
     await first.startInbound();
-    await env.sink.waitFor(2);
+    await env.sink.count(2);
     await sleep(80); // a few empty polls
     await first.stop();
     const stoppedAt = env.fake.requests.length;
@@ -142,12 +147,12 @@ describe('x inbound', () => {
     await second.init();
     await second.startInbound();
     await env.fake.injectMessage({ chat: 'c', user: bob, text: 'four' });
-    await env.sink.waitFor(4);
+    await env.sink.count(4);
     await sleep(100);
     await second.stop();
 
-    assert.deepEqual(env.sink.received.map((e) => e.text?.replace('@townhall_bot ', '')), ['one', 'two', 'three', 'four'], 'each mention exactly once');
-    const stored = await env.sink.stored();
+    assert.deepEqual(env.sink.events.map((e) => e.text?.replace('@townhall_bot ', '')), ['one', 'two', 'three', 'four'], 'each mention exactly once');
+    const stored = await env.sink.storedById();
     assert.equal(stored.size, 4);
     // The restarted adapter continued from the stored cursor, not from scratch.
     const resumed = env.fake.requests.slice(stoppedAt).find((r) => r.endpoint === MENTIONS)!;
@@ -163,10 +168,10 @@ describe('x inbound', () => {
     env.sink.failures = 1;
     await a.pollOnce();
     assert.equal(a.counters.pollErrors, 1);
-    assert.equal(env.sink.received.length, 0);
+    assert.equal(env.sink.events.length, 0);
     await sleep(40); // past the error backoff
     await a.pollOnce();
-    assert.deepEqual(env.sink.received.map((e) => e.messageId), [m.id]);
+    assert.deepEqual(env.sink.events.map((e) => e.messageId), [m.id]);
     assert.equal(env.mentionRequests().at(-1)!.query.since_id, undefined, 'the cursor had not moved');
   });
 
@@ -177,13 +182,13 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.pollOnce();
-    assert.equal(env.sink.received.length, 10);
+    assert.equal(env.sink.events.length, 10);
     const late = await env.fake.injectMessage({ chat: 'c', user: bob, text: 'arrived mid-sweep' });
     for (let i = 0; i < 6; i++) {
       await sleep(40);
       await a.pollOnce();
     }
-    const got = env.sink.received.map((e) => e.messageId!);
+    const got = env.sink.events.map((e) => e.messageId!);
     assert.equal(new Set(got).size, got.length, 'no repeats');
     assert.deepEqual([...got].sort(), [...ids, late.id].sort(), 'nothing skipped');
   });
@@ -195,7 +200,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.pollOnce();
-    assert.deepEqual(env.sink.received.map((e) => e.messageId), [recent.id]);
+    assert.deepEqual(env.sink.events.map((e) => e.messageId), [recent.id]);
     assert.ok(env.mentionRequests()[0]!.query.start_time);
   });
 
@@ -207,7 +212,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.pollOnce();
-    const stored = await env.sink.stored();
+    const stored = await env.sink.storedById();
     assert.deepEqual([...stored.values()].map((e) => e.messageId), [orig.id]);
     assert.equal(a.counters.reposts, 1);
     assert.equal(a.counters.ownPosts, 1);
@@ -228,7 +233,7 @@ describe('x inbound', () => {
     await a.pollOnce();
     const search = env.fake.requests.filter((r) => r.endpoint === X_ENDPOINTS.search);
     assert.equal(search[0]!.query.query, '#ama2025 -is:retweet');
-    const stored = await env.sink.stored();
+    const stored = await env.sink.storedById();
     assert.deepEqual([...stored.values()].map((e) => e.messageId).sort(), [tagged.id, both.id].sort());
     const fromSearch = [...stored.values()].find((e) => e.messageId === tagged.id)!;
     assert.equal(fromSearch.chat, `x:${tagged.id}`);
@@ -240,15 +245,17 @@ describe('x inbound', () => {
     assert.equal(env.fake.requests.filter((r) => r.endpoint === X_ENDPOINTS.search).length, before, 'no search after the AMA');
   });
 
-  test('an AMA hashtag set in Redis by another process is searched, with no call on the adapter', async () => {
+  test("an AMA hashtag followed by another process's adapter (its 'listen' action) is searched, with no call on this one", async () => {
     const env = await setup();
     const a = env.make();
     await a.init();
     await a.startInbound();
     await sleep(60);
     const tagged = env.fake.addPost({ author: alice, text: 'When is v2? #launchama' });
-    await trackXHashtags(env.redis, env.keys, ['#LaunchAMA']);
-    await until(async () => (await env.sink.stored()).has(`x/message/${tagged.id}`), 3000, 'the tagged post');
+    const other = adapterDeps('x', { keys: env.keys, redis: env.redis });
+    await trackXHashtags(other.store, ['#LaunchAMA']);
+    other.close();
+    await until(async () => (await env.sink.storedById()).has(`x/message/${tagged.id}`), 3000, 'the tagged post');
   });
 
   test('x-rate-limit-remaining: 0 pauses polling until the reset time', async () => {
@@ -259,16 +266,16 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await env.sink.waitFor(1);
+    await env.sink.count(1);
     await sleep(100);
     assert.equal(env.mentionRequests().length, 1, 'no second call while the window is spent');
     assert.ok((a.status().details!.mentionsPausedForMs as number) > 0, 'status shows the pause');
     const after = await env.fake.injectMessage({ chat: 'c', user: bob, text: 'after the reset' });
-    await env.sink.waitFor(2, resetAt - Date.now() + 2000);
+    await env.sink.count(2, resetAt - Date.now() + 2000);
     const reqs = env.mentionRequests();
     assert.ok(reqs[1]!.at >= resetAt, `second call ${resetAt - reqs[1]!.at} ms before the reset`);
     assert.ok(reqs.every((r) => r.status === 200), 'never hammered into a 429');
-    assert.equal(env.sink.received[1]!.messageId, after.id);
+    assert.equal(env.sink.events[1]!.messageId, after.id);
   });
 
   test('a 429 while polling waits for the reported reset instead of retrying at once', async () => {
@@ -278,7 +285,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await env.sink.waitFor(1, 4000);
+    await env.sink.count(1, 4000);
     const reqs = env.mentionRequests();
     assert.equal(reqs[0]!.status, 429);
     const reset = Math.ceil((reqs[0]!.at + 1000) / 1000) * 1000;
@@ -293,9 +300,9 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await env.sink.waitFor(1);
+    await env.sink.count(1);
     assert.equal(a.counters.pollErrors, 2);
-    assert.equal(env.sink.received[0]!.messageId, m.id);
+    assert.equal(env.sink.events[0]!.messageId, m.id);
     const [r1, r2, r3] = env.mentionRequests();
     assert.ok(r2!.at - r1!.at >= 95, `first backoff ${r2!.at - r1!.at} ms`);
     assert.ok(r3!.at - r2!.at >= 195, `the backoff doubles: ${r3!.at - r2!.at} ms`);
@@ -323,7 +330,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.pollOnce();
-    assert.deepEqual(env.sink.received.map((e) => e.messageId), [good.id]);
+    assert.deepEqual(env.sink.events.map((e) => e.messageId), [good.id]);
     assert.equal(a.counters.malformed, 3);
     const skipped = lines.filter((l) => l.includes('x post skipped'));
     assert.equal(skipped.length, 3);
@@ -338,9 +345,9 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await env.sink.waitFor(1);
+    await env.sink.count(1);
     assert.equal(a.counters.pollErrors, 2);
-    assert.equal(env.sink.received[0]!.messageId, m.id);
+    assert.equal(env.sink.events[0]!.messageId, m.id);
   });
 
   test('the monthly read budget stops polling when spent, and status says what is left', async () => {
@@ -349,7 +356,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.pollOnce();
-    assert.equal(env.sink.received.length, 4);
+    assert.equal(env.sink.events.length, 4);
     const s = a.status();
     assert.deepEqual((s.details!.reads as { left: number }).left, 0);
     assert.ok(s.problems.some((p) => /read budget/.test(p)));
@@ -369,7 +376,7 @@ describe('x inbound', () => {
     const card = sent.messageIds![0]!;
     await env.fake.injectReaction({ chat: 'c', message: card, user: bob, emoji: '❤️' });
     await a.pollOnce();
-    let votes = env.sink.received.filter((e) => e.kind === 'vote');
+    let votes = env.sink.events.filter((e) => e.kind === 'vote');
     assert.equal(votes.length, 1);
     assert.deepEqual(votes[0]!.vote, { target: 'q7', added: true });
     assert.equal(votes[0]!.user.id, 'x:user:502');
@@ -381,12 +388,12 @@ describe('x inbound', () => {
     await env.fake.injectReaction({ chat: 'c', message: card, user: bob, emoji: '❤️' });
     await sleep(40);
     await a.pollOnce();
-    votes = env.sink.received.filter((e) => e.kind === 'vote');
+    votes = env.sink.events.filter((e) => e.kind === 'vote');
     assert.deepEqual(votes.map((v) => v.vote!.added), [true, false, true]);
     assert.equal(new Set(votes.map((v) => v.id)).size, 3, 'a re-like is a new event, not a duplicate');
     await sleep(40);
     await a.pollOnce();
-    assert.equal(env.sink.received.filter((e) => e.kind === 'vote').length, 3, 'no change, no event');
+    assert.equal(env.sink.events.filter((e) => e.kind === 'vote').length, 3, 'no change, no event');
   });
 
   test('likes as votes switch off with a reason when the access level cannot list likers', async () => {
@@ -428,7 +435,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await env.sink.waitFor(1);
+    await env.sink.count(1);
     await a.perform({ v: 1, id: 's1', type: 'send', platform: 'x', chat: 'x:c', replyTo: q.id, text: 'x', format: 'plain', priority: 'command' }).catch(() => undefined);
     const all = lines.join('\n');
     for (const secret of [FAKE_X_CREDENTIALS.appSecret, FAKE_X_CREDENTIALS.accessSecret, FAKE_X_CREDENTIALS.accessToken, 'oauth_signature', 'Authorization']) {
@@ -442,12 +449,12 @@ describe('x inbound', () => {
     const a = env.make({ credentials: { bearerToken: 'app-only' }, botUsername: 'townhall_bot' });
     await a.init();
     await a.pollOnce();
-    assert.equal(env.sink.received.length, 1);
+    assert.equal(env.sink.events.length, 1);
     assert.equal(env.fake.requests[0]!.auth, 'bearer');
     assert.ok(a.status().problems.some((p) => /read-only/.test(p)));
     await assert.rejects(
       a.perform({ v: 1, id: 'r1', type: 'send', platform: 'x', chat: 'x:c', text: 'hi', format: 'plain', priority: 'command' }),
-      (e: Error) => e.name === 'PermanentPlatformError',
+      (e: Error) => e instanceof PlatformError && e.scope === 'permanent',
     );
   });
 

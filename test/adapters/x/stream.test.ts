@@ -7,8 +7,9 @@ import type { Redis } from 'ioredis';
 import { X_ENDPOINTS, trackXHashtags, type XAdapter, type XAdapterOptions } from '../../../adapters/x/index.js';
 import type { Keys } from '../../../src/redis/keys.js';
 import { startXFake, type XFake } from '../../../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, RecordingSink, fakeXAdapter } from './harness.js';
+import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { adapterDeps, durableSink, type TestSink } from '../../helpers/adapter.js';
 
 const BEARER = 'fake-app-bearer';
 const cleanups: (() => Promise<void>)[] = [];
@@ -16,10 +17,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(extra: Partial<XAdapterOptions> = {}): Promise<{ fake: XFake; sink: RecordingSink; adapter: XAdapter; redis: Redis; keys: Keys }> {
+async function setup(extra: Partial<XAdapterOptions> = {}): Promise<{ fake: XFake; sink: TestSink; adapter: XAdapter; redis: Redis; keys: Keys }> {
   const fake = await startXFake({ defaultRateLimit: { limit: 100_000, windowMs: 60_000 }, streamKeepAliveMs: 100, credentials: { appKey: FAKE_X_CREDENTIALS.appKey, accessToken: FAKE_X_CREDENTIALS.accessToken } });
   const r = await isolatedRedis();
-  const sink = new RecordingSink(r.redis, r.keys.k('test', 'events'));
+  const sink = durableSink(r.redis, r.keys);
   const adapter = fakeXAdapter(fake.url, { redis: r.redis, keys: r.keys, sink }, {
     credentials: { ...FAKE_X_CREDENTIALS, bearerToken: BEARER },
     inbound: 'stream',
@@ -31,6 +32,7 @@ async function setup(extra: Partial<XAdapterOptions> = {}): Promise<{ fake: XFak
   await adapter.init();
   cleanups.push(async () => {
     await adapter.stop();
+    adapter.closeStore();
     await fake.close();
     await r.cleanup();
   });
@@ -60,10 +62,10 @@ describe('x filtered stream', () => {
     const polls = mentionPolls(fake);
     const t0 = Date.now();
     const m = await fake.injectMessage({ chat: 'c', user: alice, text: 'live question' });
-    await sink.waitFor(1, 2000);
+    await sink.count(1, 2000);
     assert.ok(Date.now() - t0 < 500, 'delivered as it was posted');
-    assert.equal(sink.received[0]!.messageId, m.id);
-    assert.equal((sink.received[0]!.raw as { source: string }).source, 'stream');
+    assert.equal(sink.events[0]!.messageId, m.id);
+    assert.equal((sink.events[0]!.raw as { source: string }).source, 'stream');
     assert.equal(mentionPolls(fake), polls, 'no polling while the stream is up');
 
     // Someone else's rule on the same app is left alone.
@@ -71,12 +73,14 @@ describe('x filtered stream', () => {
     await adapter.trackHashtags(['AMA2025']);
     assert.ok(fake.streamRules().some((r) => r.value === '#ama2025 -is:retweet' && r.tag === 'townhall:tag:ama2025'));
     const tagged = fake.addPost({ author: alice, text: 'about #AMA2025: when?' });
-    await until(async () => (await sink.stored()).has(`x/message/${tagged.id}`), 'hashtag post');
+    await until(async () => (await sink.storedById()).has(`x/message/${tagged.id}`), 'hashtag post');
     await adapter.untrackHashtags(['ama2025']);
     assert.deepEqual(fake.streamRules().map((r) => r.tag), ['townhall:mentions']);
 
-    // Another process starting an AMA only writes Redis; the rules follow within a search interval.
-    await trackXHashtags(redis, keys, ['nextama']);
+    // Another process's adapter follows an AMA's hashtag (its 'listen' action); the rules follow within a search interval.
+    const other = adapterDeps('x', { keys, redis });
+    await trackXHashtags(other.store, ['nextama']);
+    other.close();
     await until(() => fake.streamRules().some((r) => r.tag === 'townhall:tag:nextama'), 'rule from Redis');
   });
 
@@ -85,16 +89,16 @@ describe('x filtered stream', () => {
     await adapter.startInbound();
     await until(() => fake.streamConnections() === 1 && mentionPolls(fake) >= 1, 'connected');
     const first = await fake.injectMessage({ chat: 'c', user: alice, text: 'before the drop' });
-    await sink.waitFor(1);
+    await sink.count(1);
     const polls = mentionPolls(fake);
     fake.dropStreams();
     const missed = await fake.injectMessage({ chat: 'c', user: alice, text: 'while disconnected' });
     await until(() => fake.streamConnections() === 1, 'reconnected');
-    await until(async () => (await sink.stored()).has(`x/message/${missed.id}`), 'the missed post', 5000);
+    await until(async () => (await sink.storedById()).has(`x/message/${missed.id}`), 'the missed post', 5000);
     assert.ok(mentionPolls(fake) > polls, 'caught up by polling');
     const after = await fake.injectMessage({ chat: 'c', user: alice, text: 'after the reconnect' });
-    await until(async () => (await sink.stored()).has(`x/message/${after.id}`), 'the next live post');
-    const stored = await sink.stored();
+    await until(async () => (await sink.storedById()).has(`x/message/${after.id}`), 'the next live post');
+    const stored = await sink.storedById();
     assert.deepEqual([...stored.keys()].sort(), [first.id, missed.id, after.id].map((id) => `x/message/${id}`).sort());
   });
 
@@ -107,7 +111,7 @@ describe('x filtered stream', () => {
     fake.streamRaw(JSON.stringify({ data: { id: 5, text: 12 } }));
     fake.streamRaw(JSON.stringify({ something: 'else' }));
     const m = await fake.injectMessage({ chat: 'c', user: alice, text: 'still fine' });
-    await until(async () => (await sink.stored()).has(`x/message/${m.id}`), 'the good post');
+    await until(async () => (await sink.storedById()).has(`x/message/${m.id}`), 'the good post');
     assert.ok(adapter.counters.streamErrors >= 3, `streamErrors ${adapter.counters.streamErrors}`);
     assert.ok(adapter.counters.malformed >= 1);
     assert.equal(adapter.status().connected, true);
@@ -118,8 +122,8 @@ describe('x filtered stream', () => {
     fake.failNext(403, { endpoint: 'GET /2/tweets/search/stream/rules', title: 'Client Forbidden', detail: 'This request must be made using an approved developer account that is enrolled in the requested endpoint.' });
     await adapter.startInbound();
     const m = await fake.injectMessage({ chat: 'c', user: alice, text: 'polled instead' });
-    await sink.waitFor(1);
-    assert.equal(sink.received[0]!.messageId, m.id);
+    await sink.count(1);
+    assert.equal(sink.events[0]!.messageId, m.id);
     const s = adapter.status();
     assert.ok(s.problems.some((p) => /filtered stream unavailable/.test(p)), s.problems.join('; '));
     assert.equal(s.details!.inbound, 'poll');

@@ -6,12 +6,12 @@ import { describe, test } from 'node:test';
 import { ApiResponseError } from 'twitter-api-v2';
 import { adaptivePollInterval, budgetPeriod, msUntilNextPeriod } from '../../../adapters/x/budget.js';
 import { endpointFamily } from '../../../adapters/x/client.js';
-import { isReplyRestricted, summarizeXError, toPerformError } from '../../../adapters/x/errors.js';
+import { summarizeXError, toPerformError } from '../../../adapters/x/errors.js';
 import { XPostSchema, normalizePost, unescapeXText, type XUser } from '../../../adapters/x/normalize.js';
 import { resolveXOptions } from '../../../adapters/x/options.js';
 import { distinctVariant, markdownToPlain, neutralizeMentions, splitThread, weightedLength } from '../../../adapters/x/text.js';
 import { ChatEventSchema } from '../../../src/core/events.js';
-import { PermanentPlatformError, RateLimitedError } from '../../../src/core/errors.js';
+import { PlatformError } from '../../../src/core/errors.js';
 import { REPLY_RESTRICTED_DETAIL } from '../../../fakes/x/index.js';
 
 // The check is done with twitter-text itself, not with the adapter's wrapper around it.
@@ -224,21 +224,21 @@ describe('errors and budgets', () => {
 
   test('429 waits until the reported reset, for the whole account', () => {
     const now = 1_000_000;
-    const e = toPerformError(apiError(429, { title: 'Too Many Requests' }, 1_005), now);
-    assert.ok(e instanceof RateLimitedError);
+    const e = toPerformError(apiError(429, { title: 'Too Many Requests' }, 1_005), 'POST /2/tweets', now);
+    assert.ok(e instanceof PlatformError);
     assert.equal(e.retryAfterMs, 5_000);
-    assert.equal(e.global, true);
+    assert.equal(e.scope, 'global');
   });
 
-  test('403 is permanent; a reply restriction is recognized; 500 is retried', () => {
-    const restricted = apiError(403, { title: 'Forbidden', detail: REPLY_RESTRICTED_DETAIL, type: 'about:blank', status: 403 });
-    assert.ok(isReplyRestricted(summarizeXError(restricted)));
-    const e = toPerformError(restricted);
-    assert.ok(e instanceof PermanentPlatformError && e.status === 403);
-    const dup = toPerformError(apiError(403, { detail: 'You are not allowed to create a Tweet with duplicate content.' }));
-    assert.ok(dup instanceof PermanentPlatformError && dup.status === undefined, 'a duplicate does not disable the conversation');
+  test('decided on status and problem type, never the wording: 403 is the conversation, 400 the action, 401 the bot; 500 is retried', () => {
+    const forbidden = toPerformError(apiError(403, { title: 'Forbidden', detail: REPLY_RESTRICTED_DETAIL, type: 'about:blank', status: 403 }));
+    assert.ok(forbidden instanceof PlatformError && forbidden.scope === 'per-chat' && forbidden.code === 403);
+    const sameWordsOtherStatus = toPerformError(apiError(400, { title: 'Invalid Request', detail: REPLY_RESTRICTED_DETAIL, type: 'https://api.x.com/2/problems/invalid-request' }));
+    assert.ok(sameWordsOtherStatus instanceof PlatformError && sameWordsOtherStatus.scope === 'permanent' && sameWordsOtherStatus.code === 'https://api.x.com/2/problems/invalid-request');
+    const unauthorized = toPerformError(apiError(401, { title: 'Unauthorized' }));
+    assert.ok(unauthorized instanceof PlatformError && unauthorized.scope === 'global' && !unauthorized.rateLimited);
     const e500 = toPerformError(apiError(500, { title: 'Internal Server Error' }));
-    assert.ok(!(e500 instanceof PermanentPlatformError) && !(e500 instanceof RateLimitedError));
+    assert.ok(!(e500 instanceof PlatformError));
   });
 
   test('error summaries carry no request object (it holds the Authorization header)', () => {

@@ -1,15 +1,12 @@
 /** A real core pipeline with the AMA feature on a real Redis, a controllable clock, and readers for the outbound queues. */
-import { Queue, type Job } from 'bullmq';
 import type { Config } from '../../../config/schema.js';
-import { makeEventId } from '../../../adapters/types.js';
+import { makeEventId } from '../../../src/core/index.js';
 import { CommandRegistry } from '../../../src/commands/router.js';
-import type { Action } from '../../../src/core/actions.js';
 import { ChatEventSchema, type ChatEventInput } from '../../../src/core/events.js';
 import { chatKey, userKey, type Platform } from '../../../src/core/ids.js';
 import { createHandleEvent } from '../../../src/pipeline/handle-event.js';
-import { outboundQueueName } from '../../../src/queue/names.js';
 import { createAmaFeature, type AmaFeature } from '../../../src/features/ama/index.js';
-import { testCore } from '../../helpers/core.js';
+import { testCore, queuedActions, type AnyAction } from '../../helpers/core.js';
 
 /** 2026-01-05 12:00 UTC, a Monday: the tests' "now" unless they move the clock. */
 export const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
@@ -25,7 +22,7 @@ export interface Person {
   admin?: boolean;
 }
 
-/** Builds the harness; `cleanup()` removes every key and closes the queues. */
+/** Builds the harness; `cleanup()` removes every key. */
 export async function amaHarness(opts: { config?: Partial<Config>; start?: number } = {}) {
   let clock = opts.start ?? T0;
   const now = () => clock;
@@ -35,15 +32,6 @@ export async function amaHarness(opts: { config?: Partial<Config>; start?: numbe
   registry.register(...ama.commands);
   registry.setHostCheck(ama.hostCheck);
   const handle = createHandleEvent(core.deps, [registry.feature(), ama.feature]);
-  const queues = new Map<Platform, Queue>();
-  const queueOf = (p: Platform) => {
-    let q = queues.get(p);
-    if (!q) {
-      q = new Queue(outboundQueueName(p), { connection: core.redis, prefix: core.keys.prefix });
-      queues.set(p, q);
-    }
-    return q;
-  };
 
   /** Feeds one event through the pipeline (validated like the inbound worker does). */
   const feed = async (input: ChatEventInput) => {
@@ -71,10 +59,7 @@ export async function amaHarness(opts: { config?: Partial<Config>; start?: numbe
   };
 
   /** Every job on a platform's outbound queue (any state), oldest first. */
-  const jobs = async (p: Platform): Promise<Action[]> => {
-    const list: Job[] = await queueOf(p).getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed', 'waiting-children']);
-    return list.sort((a, b) => a.timestamp - b.timestamp || String(a.id).localeCompare(String(b.id))).map((j) => j.data as Action);
-  };
+  const jobs = (p: Platform): Promise<AnyAction[]> => queuedActions(core.redis, core.keys, p);
 
   return {
     ...core,
@@ -105,7 +90,6 @@ export async function amaHarness(opts: { config?: Partial<Config>; start?: numbe
       return total;
     },
     async cleanup() {
-      await Promise.all([...queues.values()].map((q) => q.close()));
       await core.cleanup();
     },
   };

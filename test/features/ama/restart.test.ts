@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { makeEventId } from '../../../adapters/types.js';
+import { makeEventId } from '../../../src/core/index.js';
 import type { ChatEventInput } from '../../../src/core/events.js';
 import { CommandRegistry } from '../../../src/commands/router.js';
 import { amaQuestions, amaSchedule, amaStart, createAmaFeature } from '../../../src/features/ama/index.js';

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { createDiscordAdapter } from '../../../adapters/discord/index.js';
 import { createTelegramAdapter } from '../../../adapters/telegram/index.js';
-import type { OutboundLimits, PlatformAdapter } from '../../../adapters/types.js';
+import type { OutboundLimits, PlatformAdapter } from '../../../src/core/index.js';
 import { ConfigSchema } from '../../../config/schema.js';
 import { CommandRegistry } from '../../../src/commands/router.js';
 import { createAmaFeature, startAmaScheduler, type AmaFeature, type AmaSchedulerHandle } from '../../../src/features/ama/index.js';
@@ -20,6 +20,7 @@ import { startDiscordFake, type DiscordFake } from '../../../fakes/discord/index
 import { FAST } from '../../adapters/discord/harness.js';
 import { startTelegramFake, type TelegramFake } from '../../../fakes/telegram/index.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { adapterDeps } from '../../helpers/adapter.js';
 
 /** Budgets generous enough that tests are not paced like production, still enforced by the runner. */
 export const TEST_LIMITS: OutboundLimits = { perChat: [{ points: 200, durationMs: 1000 }], global: [{ points: 1000, durationMs: 1000 }] };
@@ -52,9 +53,10 @@ export async function amaStack(): Promise<AmaStack> {
   const inbound = new InboundQueue({ url: iso.url, keys: iso.keys });
   const outbound = new OutboundQueue({ url: iso.url, keys: iso.keys });
   const deps: CoreDeps = { redis: iso.redis, keys: iso.keys, config: ConfigSchema.parse({}), outbound, log, now: Date.now };
-  const adapterDeps = { sink: inbound, redis: iso.redis, keys: iso.keys, log };
-  const telegram = createTelegramAdapter({ token: tg.token, apiRoot: tg.url, pollTimeoutSeconds: 1, retryDelayMs: 50, limits: TEST_LIMITS, registerCommands: false }, adapterDeps);
-  const discord = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: dc.url, registerCommands: 'global', ...FAST, limits: TEST_LIMITS }, adapterDeps);
+  const tgDeps = adapterDeps('telegram', { keys: iso.keys, redis: iso.redis, sink: inbound, log });
+  const dcDeps = adapterDeps('discord', { keys: iso.keys, redis: iso.redis, sink: inbound, log });
+  const telegram = createTelegramAdapter({ token: tg.token, apiRoot: tg.url, pollTimeoutSeconds: 1, retryDelayMs: 50, limits: TEST_LIMITS, registerCommands: false }, tgDeps);
+  const discord = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: dc.url, registerCommands: 'global', ...FAST, limits: TEST_LIMITS }, dcDeps);
   await telegram.init();
   await discord.init();
   await telegram.startInbound();
@@ -90,6 +92,8 @@ export async function amaStack(): Promise<AmaStack> {
       for (const r of Object.values(runners)) await r?.close();
       await telegram.stop();
       await discord.stop();
+      tgDeps.close();
+      dcDeps.close();
       await inbound.close();
       await outbound.close();
       await tg.close();

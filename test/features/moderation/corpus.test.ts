@@ -76,7 +76,7 @@ const HOSTILE_NAMES: string[] = ['\u202Eadmin\u202C', '<b>Ada</b> *Admin*', '\u2
 
 function assertCleanAction(a: unknown): void {
   const action = ActionSchema.parse(a);
-  if (action.text === undefined) return;
+  if (!('text' in action) || action.text === undefined) return;
   const t = action.text;
   assert.equal(action.format, 'plain', 'echoes are plain text: the adapter escapes them');
   assert.ok(!/[\p{Cf}]/u.test(t), `no invisible/bidi characters in ${JSON.stringify(t.slice(0, 80))}`);

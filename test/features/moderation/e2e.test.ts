@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { createTelegramAdapter } from '../../../adapters/telegram/index.js';
-import type { PlatformAdapter } from '../../../adapters/types.js';
+import type { PlatformAdapter } from '../../../src/core/index.js';
 import { ConfigSchema } from '../../../config/schema.js';
 import { CommandRegistry, helpCommand } from '../../../src/commands/router.js';
 import { createModeration } from '../../../src/features/moderation/index.js';
@@ -22,6 +22,7 @@ import { discordHarness, type DiscordHarness } from '../../adapters/discord/harn
 import { startTelegramFake, type TelegramFake } from '../../../fakes/telegram/index.js';
 import { waitFor } from '../../helpers/core.js';
 import { isolatedRedis } from '../../helpers/redis.js';
+import { adapterDeps } from '../../helpers/adapter.js';
 
 const FAST_LIMITS = { perChat: [{ points: 10_000, durationMs: 1000 }], global: [{ points: 10_000, durationMs: 1000 }] };
 
@@ -55,6 +56,7 @@ describe('moderation on Telegram (telegraf against the fake Bot API)', () => {
   let inbound: InboundQueue;
   let adapter: PlatformAdapter;
   let core: ReturnType<typeof startCore>;
+  let tgDeps: ReturnType<typeof adapterDeps> | undefined;
   const admin = { id: '501', name: 'Changpeng Zhao', username: 'cz_admin', admin: true };
   const shortAdmin = { id: '502', name: 'CZ', admin: true };
   const bob = { id: '601', name: 'Bob', username: 'bob_tg' };
@@ -67,7 +69,7 @@ describe('moderation on Telegram (telegraf against the fake Bot API)', () => {
     inbound = new InboundQueue({ url: iso.url, keys: iso.keys });
     adapter = createTelegramAdapter(
       { token: fake.token, apiRoot: fake.url, pollTimeoutSeconds: 1, retryDelayMs: 50, adminCacheMs: 60_000, registerCommands: false, limits: FAST_LIMITS },
-      { sink: inbound, redis: iso.redis, keys: iso.keys, log: quietLogger() },
+      (tgDeps = adapterDeps('telegram', { keys: iso.keys, redis: iso.redis, sink: inbound })),
     );
     await adapter.init();
     core = startCore({ redis: iso.redis, keys: iso.keys, url: iso.url, adapter });
@@ -76,11 +78,12 @@ describe('moderation on Telegram (telegraf against the fake Bot API)', () => {
     await waitFor(() => core.passed.filter((p) => p.startsWith('hi, I am')).length === 4, 'the introductions');
   });
   after(async () => {
-    await adapter.stop();
-    await core.close();
-    await inbound.close();
-    await fake.close();
-    await iso.cleanup();
+    await adapter?.stop();
+    tgDeps?.close();
+    await core?.close();
+    await inbound?.close();
+    await fake?.close();
+    await iso?.cleanup();
   });
 
   test("a non-moderator's /ban is refused in one line and logged, and the fake shows no ban", async () => {

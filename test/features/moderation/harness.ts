@@ -1,16 +1,12 @@
 /** A real pipeline (moderation first, then the command router, then a recorder standing in for AMA intake) on a real Redis. */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Config } from '../../../config/schema.js';
 import { CommandRegistry, helpCommand } from '../../../src/commands/router.js';
-import type { Action } from '../../../src/core/actions.js';
 import { ChatEventSchema, type ChatEvent, type ChatEventInput } from '../../../src/core/events.js';
 import { chatKey, userKey, type Platform } from '../../../src/core/ids.js';
 import { createModeration } from '../../../src/features/moderation/index.js';
 import { readAudit, type StoredAuditEntry } from '../../../src/pipeline/audit.js';
 import { createHandleEvent, type Feature } from '../../../src/pipeline/handle-event.js';
-import { outboundQueueName } from '../../../src/queue/names.js';
-import { testCore } from '../../helpers/core.js';
+import { testCore, queuedActions, type AnyAction } from '../../helpers/core.js';
 
 /** The harness `modRig` returns. */
 export type ModRig = Awaited<ReturnType<typeof modRig>>;
@@ -32,18 +28,8 @@ export async function modRig(opts: { config?: Partial<Config> } = {}) {
     },
   };
   const handle = createHandleEvent(core.deps, [mod.feature, registry.feature(), recorder]);
-  const conn = new Redis(core.url, { maxRetriesPerRequest: null });
-  const queues = new Map<Platform, Queue>();
   let n = 0;
 
-  const queueOf = (p: Platform) => {
-    let q = queues.get(p);
-    if (!q) {
-      q = new Queue(outboundQueueName(p), { connection: conn, prefix: core.keys.prefix });
-      queues.set(p, q);
-    }
-    return q;
-  };
 
   return {
     ...core,
@@ -54,19 +40,12 @@ export async function modRig(opts: { config?: Partial<Config> } = {}) {
     /** Parses (as the queue border does) and handles one event. */
     send: async (input: ChatEventInput) => handle(ChatEventSchema.parse(input)),
     /** Every action enqueued for a platform, oldest first. */
-    actions: async (platform: Platform = 'telegram'): Promise<Action[]> => {
-      const jobs = await queueOf(platform).getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
-      return jobs
-        .sort((a, b) => a.timestamp - b.timestamp || Number(a.id?.localeCompare(b.id ?? '')))
-        .map((j) => j.data as Action);
-    },
+    actions: (platform: Platform = 'telegram'): Promise<AnyAction[]> => queuedActions(core.redis, core.keys, platform),
     /** The chat's audit log, newest first. */
     audit: async (group: string, limit = 200): Promise<StoredAuditEntry[]> => readAudit(core.redis, core.keys, group, limit),
     /** A unique event id. */
     nextId: () => `test/${++n}`,
     close: async () => {
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      conn.disconnect();
       await core.cleanup();
     },
   };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { makeEventId } from '../../../adapters/types.js';
+import { makeEventId } from '../../../src/core/index.js';
 import { CommandRegistry } from '../../../src/commands/router.js';
 import { ChatEventSchema } from '../../../src/core/events.js';
 import { amaSchedule, amaStart, createAmaFeature } from '../../../src/features/ama/index.js';

@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { ConfigSchema } from '../../../config/schema.js';
 import { CommandRegistry } from '../../../src/commands/router.js';
-import type { Action } from '../../../src/core/actions.js';
 import { ChatEventSchema } from '../../../src/core/events.js';
 import { amaSchedule, createAmaFeature } from '../../../src/features/ama/index.js';
 import { createHistory } from '../../../src/features/history/index.js';
@@ -23,8 +22,7 @@ import { modlogRoutes } from '../../../src/http/routes/modlog.js';
 import { buildServer, type RoutePlugin, type TownhallServer } from '../../../src/http/server.js';
 import { createHandleEvent, type HandleEvent } from '../../../src/pipeline/handle-event.js';
 import { readAudit } from '../../../src/pipeline/audit.js';
-import { outboundQueueName } from '../../../src/queue/names.js';
-import { testCore, waitFor } from '../../helpers/core.js';
+import { testCore, waitFor, queuedActions, type AnyAction } from '../../helpers/core.js';
 import { messageEvent } from '../../helpers/events.js';
 
 const ADMIN = 'admin-token-for-dashboard-tests-0123456789';
@@ -166,13 +164,8 @@ describe('sign-in and sessions', () => {
 describe('/dashboard link for moderators', () => {
   const GROUP = 'telegram:-1007001';
 
-  async function jobs(): Promise<Action[]> {
-    const q = new Queue(outboundQueueName('telegram'), { connection: core.redis, prefix: core.keys.prefix });
-    try {
-      return (await q.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'])).map((j) => j.data as Action);
-    } finally {
-      await q.close();
-    }
+  async function jobs(): Promise<AnyAction[]> {
+    return queuedActions(core.redis, core.keys, 'telegram');
   }
 
   test('a moderator gets a private link; it signs in with a session limited to their chat that ends with the token', async () => {

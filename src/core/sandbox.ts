@@ -1,4 +1,5 @@
-/** What every platform fake offers `townhall sandbox` (contract §7) and the tests. */
+/** What every platform fake (fakes/<platform>) offers `townhall sandbox` (contract §7) and the tests. */
+import type { Platform } from './ids.js';
 
 /** A user of a fake platform (native ids, no prefix). */
 export interface SandboxUser {
@@ -33,6 +34,10 @@ export interface OutboxEntry {
 export interface SandboxPlatform {
   /** Where the real client library should point (API root / base URL). */
   readonly url: string;
+  /** The credentials the fake accepts, by environment variable name (`TELEGRAM_BOT_TOKEN`…). */
+  readonly credentials: Readonly<Record<string, string>>;
+  /** Whether a user administers a chat, for platforms whose API cannot tell the bot (X). Native ids. */
+  isAdmin?(userId: string, chat?: string): boolean;
   /** A message from a person; returns the native message id. */
   injectMessage(input: SandboxMessageInput): Promise<{ id: string }>;
   /** A reaction by a person on a message. */
@@ -44,3 +49,9 @@ export interface SandboxPlatform {
   /** Stops the server. */
   close(): Promise<void>;
 }
+
+/** Starts one platform's fake as `townhall sandbox` runs it. */
+export type FakeFactory = () => Promise<SandboxPlatform>;
+
+/** Every registered platform's fake (fakes/index.ts). */
+export type FakeRegistry = { readonly [P in Platform]: FakeFactory };
