@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, test } from 'node:test';
 import { isolatedRedis, TEST_REDIS_URL } from '../helpers/redis.js';
 import { TOWNHALL } from '../helpers/cli.js';
+import { sharedData } from '../helpers/data.js';
 
 const run = promisify(execFile);
 const iso = await isolatedRedis();
@@ -66,10 +67,9 @@ test('townhall eval summaries prints ROUGE F1 percentages and one summary per re
   assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 1);
 });
 
-const DEV = '../shared/data/irc-disentanglement/ubuntu.dev.jsonl';
-test('townhall eval threads prints link and conversation scores and one prediction line per log', { skip: !existsSync(DEV) && 'no shared data' }, async () => {
+test('townhall eval threads prints link and conversation scores and one prediction line per log', { timeout: 120_000 }, async () => {
   const one = path.join(dir, 'one-log.jsonl');
-  writeFileSync(one, readFileSync(DEV, 'utf8').split('\n')[0] + '\n');
+  writeFileSync(one, readFileSync(sharedData('irc-disentanglement/ubuntu.dev.jsonl'), 'utf8').split('\n')[0] + '\n');
   const out = path.join(dir, 'links.jsonl');
   const r = JSON.parse((await townhall('eval', 'threads', '--data', one, '--json', '--predictions', out)).trim().split('\n').pop()!) as { link: Record<string, number>; conv: Record<string, number> };
   assert.deepEqual(Object.keys(r.link).sort(), ['f', 'p', 'r']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { isolatedRedis, TEST_REDIS_URL } from '../helpers/redis.js';
 import { waitFor } from '../helpers/core.js';
 import { TOWNHALL } from '../helpers/cli.js';
+import { sharedData } from '../helpers/data.js';
 
 const run = promisify(execFile);
 const iso = await isolatedRedis();
@@ -15,7 +16,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'townhall-cli-'));
 const configFile = path.join(dir, 'townhall.yaml');
 writeFileSync(configFile, `redis:\n  prefix: "${iso.keys.prefix}"\n`);
 const env = { ...process.env, REDIS_URL: TEST_REDIS_URL, TOWNHALL_CONFIG: configFile, LOG_LEVEL: 'warn' };
-const DEV = path.resolve('../shared/data/irc-disentanglement/ubuntu.dev.jsonl');
+const dev = () => sharedData('irc-disentanglement/ubuntu.dev.jsonl');
 
 const worker = spawn(process.execPath, [...TOWNHALL, 'worker', '--role', 'core'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 after(async () => {
@@ -24,8 +25,8 @@ after(async () => {
   await iso.cleanup();
 });
 
-test('townhall replay feeds every message of an IRC log through the pipeline and status --json shows them handled', { skip: !existsSync(DEV) && 'shared data not present' }, async () => {
-  const { stdout } = await run(process.execPath, [...TOWNHALL, 'replay', DEV, '--format', 'irc'], { env, maxBuffer: 1 << 24 });
+test('townhall replay feeds every message of an IRC log through the pipeline and status --json shows them handled', { timeout: 120_000 }, async () => {
+  const { stdout } = await run(process.execPath, [...TOWNHALL, 'replay', dev(), '--format', 'irc'], { env, maxBuffer: 1 << 24 });
   const replayed = Number(/replayed (\d+) messages/.exec(stdout)?.[1]);
   assert.ok(replayed > 10_000, `replayed ${replayed}`);
   let status: { queues: Record<string, { waiting: number; active: number; failed: number }>; handled: number; deadLetter: number } | undefined;

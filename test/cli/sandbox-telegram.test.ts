@@ -18,8 +18,8 @@ before(async () => {
   sandbox = await startSandbox({ port: 0, quiet: true, prefix: iso.keys.prefix, platforms: PLATFORM_MODULES });
 });
 after(async () => {
-  await sandbox.close();
-  await iso.cleanup();
+  await sandbox?.close();
+  await iso?.cleanup();
 });
 
 const post = async (path: string, body: unknown) => {

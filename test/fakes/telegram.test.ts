@@ -117,15 +117,14 @@ describe('fake Telegram Bot API', () => {
     const f = await startTelegramFake();
     try {
       const c = new Telegram(f.token, { apiRoot: f.url });
-      let t = Date.now();
+      const t = Date.now();
       assert.deepEqual(await c.callApi('getUpdates', { timeout: 1 }), []);
       assert.ok(Date.now() - t >= 950, 'held for the timeout');
-      t = Date.now();
-      const waiting = c.callApi('getUpdates', { timeout: 10 });
+      // Held for 60 s unless an update comes: the test's own timeout (30 s) would fail first.
+      const waiting = c.callApi('getUpdates', { timeout: 60 });
       setTimeout(() => void f.injectMessage({ chat: G, user: { id: '6', name: 'F' }, text: 'wake up' }), 200);
       const got = (await waiting) as unknown as unknown[];
-      assert.equal(got.length, 1);
-      assert.ok(Date.now() - t < 2000, 'answered as soon as the update came');
+      assert.equal(got.length, 1, 'answered as soon as the update came');
       const older = c.callApi('getUpdates', { offset: 999_999_999, timeout: 5 }).then(() => 'ok', (e: TelegramError) => e.code);
       await new Promise((r) => setTimeout(r, 100));
       const newer = c.callApi('getUpdates', { offset: 999_999_999, timeout: 0 });

@@ -17,7 +17,7 @@ before(async () => {
 });
 after(async () => {
   agent.destroy();
-  await fake.close();
+  await fake?.close();
 });
 
 describe('x fake: sandbox surface', () => {

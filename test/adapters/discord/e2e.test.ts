@@ -32,8 +32,8 @@ describe('discord inbound through the inbound queue', () => {
     });
   });
   after(async () => {
-    await h.close();
-    await queue.close();
+    await h?.close();
+    await queue?.close();
   });
 
   test('gateway events become inbound jobs once each, even when a RESUME replays them', async () => {
@@ -63,7 +63,7 @@ describe('discord inbound through the inbound queue', () => {
     assert.equal(ev.text, '/questions');
     await h.fake.awaitCall((c) => c.path.startsWith(`/interactions/${it.id}/`));
     const rec = h.fake.interactionById(it.id)!;
-    assert.ok(rec.respondedAt! - rec.createdAt < 3000);
+    assert.ok(rec.respondedAt, 'acknowledged (the fake refuses an acknowledgement after Discord\'s 3 s window)');
   });
 });
 
@@ -98,9 +98,9 @@ describe('discord outbound through the outbound runner', () => {
     });
   });
   after(async () => {
-    await runner.close();
-    await out.close();
-    await h.close();
+    await runner?.close();
+    await out?.close();
+    await h?.close();
   });
 
   test("sends to one chat are spread out by the adapter's limits and keep their order", async () => {

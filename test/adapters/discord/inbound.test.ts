@@ -177,7 +177,7 @@ describe('discord inbound', () => {
     await h.fake.awaitCall((c) => c.path === `/interactions/${it.id}/${it.token}/callback`);
     const rec = h.fake.interactionById(it.id)!;
     assert.equal(rec.responseType, 5, 'deferred (thinking…)');
-    assert.ok(rec.respondedAt! - rec.createdAt < 3000, `acknowledged after ${rec.respondedAt! - rec.createdAt} ms`);
+    assert.ok(rec.respondedAt, 'acknowledged (the fake refuses an acknowledgement after Discord\'s 3 s window)');
 
     const result = await h.adapter.perform({ v: 1, id: 'answer-1', type: 'answer', platform: 'discord', chat: ev.chat, replyHandle: ev.replyHandle!, text: 'Noted as **Q1**', format: 'markdown', priority: 'command' });
     assert.equal(rec.followups.length, 1);
@@ -218,7 +218,7 @@ describe('discord inbound', () => {
       const it = await h.fake.injectSlashCommand({ chat: GENERAL, user: bob, name: 'questions' });
       await h.fake.awaitCall((c) => c.path === `/interactions/${it.id}/${it.token}/callback`, 5000);
       const rec = h.fake.interactionById(it.id)!;
-      assert.ok(rec.respondedAt! - rec.createdAt < 3000, `acknowledged after ${rec.respondedAt! - rec.createdAt} ms`);
+      assert.ok(rec.respondedAt, 'acknowledged (the fake refuses an acknowledgement after Discord\'s 3 s window)');
       await h.recorder.next((e) => e.kind === 'command' && e.text === '/questions' && e.user.id === `discord:user:${bob.id}`, 5000);
     } finally {
       h.recorder.delayMs = 0;

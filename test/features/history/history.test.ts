@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -11,6 +11,7 @@ import { startInboundWorker } from '../../../src/queue/inbound-worker.js';
 import { quietLogger } from '../../../src/log.js';
 import { messageEvent } from '../../helpers/events.js';
 import { parsedHandler, testCore, waitFor } from '../../helpers/core.js';
+import { sharedData } from '../../helpers/data.js';
 
 const t = await testCore();
 after(t.cleanup);
@@ -18,10 +19,10 @@ const core = buildCore(t.deps);
 const handle = parsedHandler(core);
 const outboundJobs = async () => (await t.outbound.queue('telegram').getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.data as { type: string; text?: string; user?: string; chat: string; replyTo?: string });
 
-test('a digest of a replayed IRC log lists open questions and links every point back to its source message', { skip: !existsSync('../shared/data/irc-disentanglement/ubuntu.dev.jsonl') && 'no shared data' }, async () => {
+test('a digest of a replayed IRC log lists open questions and links every point back to its source message', { timeout: 60_000 }, async () => {
   // One log of the dev file, replayed through the inbound queue into the real core.
   const dir = mkdtempSync(path.join(tmpdir(), 'townhall-hist-'));
-  const first = (await import('node:fs')).readFileSync('../shared/data/irc-disentanglement/ubuntu.dev.jsonl', 'utf8').split('\n')[0]!;
+  const first = (await import('node:fs')).readFileSync(sharedData('irc-disentanglement/ubuntu.dev.jsonl'), 'utf8').split('\n')[0]!;
   const file = path.join(dir, 'one.jsonl');
   writeFileSync(file, first + '\n');
   const w = startInboundWorker({ url: t.url, keys: t.keys, handle: core.handleEvent, log: quietLogger() });

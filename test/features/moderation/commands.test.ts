@@ -12,7 +12,7 @@ before(async () => {
   rig = await modRig();
 });
 after(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 const GROUP = 'telegram:-1001';

@@ -13,7 +13,7 @@ before(async () => {
   rig = await modRig();
 });
 after(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 /** Deterministic pseudo-random code units, lone surrogates included. */

@@ -164,8 +164,8 @@ describe('moderation on Discord (discord.js against the fake gateway and REST)',
     core = startCore({ redis: h.redis, keys: h.keys, url: h.url, adapter: h.adapter });
   });
   after(async () => {
-    await core.close();
-    await h.close();
+    await core?.close();
+    await h?.close();
     await inbound?.close();
   });
 

@@ -2,8 +2,6 @@
 // Ubuntu dev split, explicit addressing, and the fitted model against the baseline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   conversations,
   evalThreads,
@@ -17,9 +15,9 @@ import {
 import type { Link, LogGraph } from '../../../src/features/threads/eval.js';
 import { ThreadLinker, linkMessage, prepare } from '../../../src/features/threads/model.js';
 import type { ChatMessage, WindowMessage } from '../../../src/features/threads/model.js';
+import { sharedData } from '../../helpers/data.js';
 
-const DEV = fileURLToPath(new URL('../../../../shared/data/irc-disentanglement/ubuntu.dev.jsonl', import.meta.url));
-const haveDev = existsSync(DEV);
+const dev = () => sharedData('irc-disentanglement/ubuntu.dev.jsonl');
 
 const near = (a: number, b: number, tol = 0.05): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (±${tol})`);
 
@@ -62,8 +60,8 @@ test('metrics: one-to-one matching is the maximum-weight assignment', () => {
   assert.equal(maxWeightMatching([[0, 2, 0], [0, 3, 0], [1, 0, 0]], 3), 4);
 });
 
-test('"Previous" baseline on Ubuntu dev gives link F of about 30.2 (paper)', { skip: !haveDev && 'dev data missing' }, () => {
-  const recs = readRecords(DEV);
+test('"Previous" baseline on Ubuntu dev gives link F of about 30.2 (paper)', { timeout: 60_000 }, () => {
+  const recs = readRecords(dev());
   const s = scoreGraphs(recs.map(goldGraph), recs.map(previousBaseline));
   near(s.link.f, 30.2, 0.05);
   near(s.conv.p, 0, 0.001);
@@ -109,8 +107,8 @@ test('an explicit platform reply is a certain link; a greeting with no context s
   assert.equal(first.conversation, 'x');
 });
 
-test('linkMessage over a sliding window matches ThreadLinker', { skip: !haveDev && 'dev data missing' }, () => {
-  const msgs = recordToMessages(readRecords(DEV)[0]!.messages_ascii).slice(0, 300);
+test('linkMessage over a sliding window matches ThreadLinker', { timeout: 60_000 }, () => {
+  const msgs = recordToMessages(readRecords(dev())[0]!.messages_ascii).slice(0, 300);
   const linker = new ThreadLinker({ window: 40 });
   const expected = msgs.map((m) => linker.add(m).parent);
   const preps = msgs.map((m) => prepare(m));
@@ -126,15 +124,15 @@ test('linkMessage over a sliding window matches ThreadLinker', { skip: !haveDev 
   assert.deepEqual(got.slice(W), expected.slice(W));
 });
 
-test('the fitted model beats the "Previous" baseline on Ubuntu dev', { skip: !haveDev && 'dev data missing' }, async () => {
-  const s = await evalThreads({ data: DEV });
+test('the fitted model beats the "Previous" baseline on Ubuntu dev', { timeout: 120_000 }, async () => {
+  const s = await evalThreads({ data: dev() });
   assert.ok(s.link.f > 63.5, `link F ${s.link.f}`);
   assert.ok(s.link.f > 30.2 + 30, `link F ${s.link.f}`);
   assert.ok(s.conv.vi > 66.2 && s.conv.one_to_one > 50 && s.conv.f > 10, JSON.stringify(s.conv));
   // Every annotated message gets exactly one predicted link.
-  const recs = readRecords(DEV);
+  const recs = readRecords(dev());
   const links: Link[] = [];
-  const s2 = await evalThreads({ data: DEV, window: 50, predictor: (r) => {
+  const s2 = await evalThreads({ data: dev(), window: 50, predictor: (r) => {
     const g = previousBaseline(r);
     links.push(...g.links);
     return g;

@@ -18,8 +18,8 @@ before(async () => {
   modToken = await issueToken(h.redis, h.keys, 'telegram:user:7', ['telegram:-1001'], 3_600_000);
 });
 after(async () => {
-  await app.close();
-  await h.cleanup();
+  await app?.close();
+  await h?.cleanup();
 });
 
 const call = (method: 'GET' | 'POST', url: string, body?: unknown, token: string | null = ADMIN) =>

@@ -31,8 +31,8 @@ before(async () => {
   await rig.send(ev(rig, admin, '/mute 43 1h', { chatId: '-3002' }));
 });
 after(async () => {
-  await app.close();
-  await rig.close();
+  await app?.close();
+  await rig?.close();
 });
 
 const asAdmin = { 'x-test-principal': JSON.stringify({ subject: 'admin', admin: true, chats: [] }) };
