@@ -14,6 +14,7 @@ import { startXFake, type XFake } from '../../../fakes/x/index.js';
 import { FAKE_X_CREDENTIALS } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
 import { adapterDeps } from '../../helpers/adapter.js';
+import { waitFor } from '../../helpers/core.js';
 
 const log = quietLogger();
 /** Limits scaled down so the runner's pacing shows in seconds, not minutes. */
@@ -70,14 +71,6 @@ function run(adapter: XAdapter): { runner: OutboundRunnerHandle; outcomes: { id:
   return { runner, outcomes };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 async function inboundEvents(): Promise<ChatEvent[]> {
   const jobs = await inbound.queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'prioritized']);
   return jobs.map((j) => j.data as ChatEvent);
@@ -93,12 +86,12 @@ describe('x end to end', () => {
     await fake.injectMessage({ chat, user: { id: '701', name: 'Ann' }, text: 'first?' });
     const a = await make();
     await a.startInbound();
-    await until(async () => (await inboundEvents()).filter((e) => e.chat === `x:${chat}`).length === 1, 'first event');
+    await waitFor(async () => (await inboundEvents()).filter((e) => e.chat === `x:${chat}`).length === 1, 'first event');
     await a.stop();
     await fake.injectMessage({ chat, user: { id: '702', name: 'Ben' }, text: 'second?' });
     const b = await make();
     await b.startInbound();
-    await until(async () => (await inboundEvents()).filter((e) => e.chat === `x:${chat}`).length === 2, 'second event');
+    await waitFor(async () => (await inboundEvents()).filter((e) => e.chat === `x:${chat}`).length === 2, 'second event');
     await sleep(150);
     const mine = (await inboundEvents()).filter((e) => e.chat === `x:${chat}`);
     assert.deepEqual(mine.map((e) => e.text).sort(), ['@townhall_bot first?', '@townhall_bot second?']);
@@ -112,7 +105,7 @@ describe('x end to end', () => {
     const { outcomes } = run(a);
     const actions = Array.from({ length: 5 }, (_, i) => send(fake, 'spread', { text: `answer ${i}`, replyTo: q.id }));
     await outbound.enqueue(actions);
-    await until(() => outcomes.filter((o) => o.outcome === 'sent').length === 5, 'five sends', 10_000);
+    await waitFor(() => outcomes.filter((o) => o.outcome === 'sent').length === 5, 'five sends', 10_000);
     const posts = fake.requests.filter((r) => r.endpoint === X_ENDPOINTS.post && r.status === 201);
     assert.deepEqual(fake.outbox('spread').map((e) => e.text), actions.map((x) => x.text), 'in order');
     const span = posts.at(-1)!.at - posts[0]!.at;
@@ -127,7 +120,7 @@ describe('x end to end', () => {
     fake.failNext(429, { endpoint: X_ENDPOINTS.post, resetInMs: 1500 });
     const { outcomes } = run(a);
     await outbound.enqueue([send(fake, 'limited', { text: 'one', replyTo: q.id }), send(fake, 'limited', { text: 'two', replyTo: q.id })]);
-    await until(() => outcomes.filter((o) => o.outcome === 'sent').length === 2, 'both sent after the pause', 10_000);
+    await waitFor(() => outcomes.filter((o) => o.outcome === 'sent').length === 2, 'both sent after the pause', 10_000);
     const posts = fake.requests.filter((r) => r.endpoint === X_ENDPOINTS.post);
     assert.equal(posts[0]!.status, 429);
     const reset = Math.ceil((posts[0]!.at + 1500) / 1000) * 1000;
@@ -144,7 +137,7 @@ describe('x end to end', () => {
     const { outcomes } = run(a);
     const action = send(fake, root.id, { text: 'answer', replyTo: q.id });
     await outbound.enqueue([action]);
-    await until(() => outcomes.some((o) => o.outcome === 'failed'), 'the failure');
+    await waitFor(() => outcomes.some((o) => o.outcome === 'failed'), 'the failure');
     await sleep(500);
     const job = await outbound.queue('x').getJob(action.id);
     assert.equal(await job?.getState(), 'failed');
@@ -159,7 +152,7 @@ describe('x end to end', () => {
     const { outcomes } = run(a);
     const text = Array.from({ length: 20 }, (_, i) => `Part ${i} of the answer explains one more thing in detail.`).join(' ');
     await outbound.enqueue([send(fake, 'thread', { text, replyTo: q.id, ref: `ans-${Date.now()}` })]);
-    await until(() => outcomes.some((o) => o.outcome === 'sent'), 'thread sent');
+    await waitFor(() => outcomes.some((o) => o.outcome === 'sent'), 'thread sent');
     const out = fake.outbox('thread');
     assert.ok(out.length >= 4);
     assert.equal(out[0]!.replyTo, q.id);

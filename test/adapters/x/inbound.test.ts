@@ -13,6 +13,7 @@ import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
 import { adapterDeps, durableSink, type TestSink } from '../../helpers/adapter.js';
 import { PlatformError } from '../../../src/core/errors.js';
+import { waitFor } from '../../helpers/core.js';
 
 const MENTIONS = X_ENDPOINTS.mentions;
 /** Generous windows so rate-limit spreading does not slow the tests; tests that need limits set them. */
@@ -68,14 +69,6 @@ const alice = { id: '501', name: 'Alice' };
 const bob = { id: '502', name: 'Bob' };
 
 /** Waits until `cond` holds, polling every 10 ms. */
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 describe('x inbound', () => {
   test('mentions become ChatEvents: conversation as chat, author, replied-to post, admin flag', async () => {
     const env = await setup();
@@ -255,7 +248,7 @@ describe('x inbound', () => {
     const other = adapterDeps('x', { keys: env.keys, redis: env.redis });
     await trackXHashtags(other.store, ['#LaunchAMA']);
     other.close();
-    await until(async () => (await env.sink.storedById()).has(`x/message/${tagged.id}`), 3000, 'the tagged post');
+    await waitFor(async () => (await env.sink.storedById()).has(`x/message/${tagged.id}`), 'the tagged post', 3000);
   });
 
   test('x-rate-limit-remaining: 0 pauses polling until the reset time', async () => {
@@ -315,9 +308,9 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await until(() => a.status().connected === false, 2000, 'not connected');
+    await waitFor(() => a.status().connected === false, 'not connected', 2000);
     assert.ok(a.status().problems.some((p) => /failing \(3x\)/.test(p)));
-    await until(() => a.status().connected === true, 3000, 'connected again');
+    await waitFor(() => a.status().connected === true, 'connected again', 3000);
     assert.deepEqual(a.status().problems, []);
   });
 
@@ -464,7 +457,7 @@ describe('x inbound', () => {
     const a = env.make();
     await a.init();
     await a.startInbound();
-    await until(() => env.mentionRequests().length >= 2, 2000, 'two polls');
+    await waitFor(() => env.mentionRequests().length >= 2, 'two polls', 2000);
     await a.stop();
     const n = env.fake.requests.length;
     await sleep(100);

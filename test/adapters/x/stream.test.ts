@@ -10,6 +10,7 @@ import { startXFake, type XFake } from '../../../fakes/x/index.js';
 import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
 import { isolatedRedis } from '../../helpers/redis.js';
 import { adapterDeps, durableSink, type TestSink } from '../../helpers/adapter.js';
+import { waitFor } from '../../helpers/core.js';
 
 const BEARER = 'fake-app-bearer';
 const cleanups: (() => Promise<void>)[] = [];
@@ -39,14 +40,6 @@ async function setup(extra: Partial<XAdapterOptions> = {}): Promise<{ fake: XFak
   return { fake, sink, adapter, redis: r.redis, keys: r.keys };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 const alice = { id: '801', name: 'Alice' };
 const mentionPolls = (fake: XFake) => fake.requests.filter((r) => r.endpoint === X_ENDPOINTS.mentions).length;
 
@@ -54,7 +47,7 @@ describe('x filtered stream', () => {
   test('mentions and the AMA hashtag arrive over the stream, not by polling; rules follow the tracked hashtags', async () => {
     const { fake, sink, adapter, redis, keys } = await setup();
     await adapter.startInbound();
-    await until(() => fake.streamConnections() === 1 && mentionPolls(fake) === 1, 'connected and caught up');
+    await waitFor(() => fake.streamConnections() === 1 && mentionPolls(fake) === 1, 'connected and caught up');
     assert.deepEqual(fake.streamRules().map((r) => [r.value, r.tag]), [['@townhall_bot -is:retweet', 'townhall:mentions']]);
     assert.equal(fake.requests.find((r) => r.path === '/2/tweets/search/stream')!.auth, 'bearer', 'the stream uses app-only auth');
     await sleep(50);
@@ -71,7 +64,7 @@ describe('x filtered stream', () => {
     await adapter.trackHashtags(['AMA2025']);
     assert.ok(fake.streamRules().some((r) => r.value === '#ama2025 -is:retweet' && r.tag === 'townhall:tag:ama2025'));
     const tagged = fake.addPost({ author: alice, text: 'about #AMA2025: when?' });
-    await until(async () => (await sink.storedById()).has(`x/message/${tagged.id}`), 'hashtag post');
+    await waitFor(async () => (await sink.storedById()).has(`x/message/${tagged.id}`), 'hashtag post');
     await adapter.untrackHashtags(['ama2025']);
     assert.deepEqual(fake.streamRules().map((r) => r.tag), ['townhall:mentions']);
 
@@ -79,23 +72,23 @@ describe('x filtered stream', () => {
     const other = adapterDeps('x', { keys, redis });
     await trackXHashtags(other.store, ['nextama']);
     other.close();
-    await until(() => fake.streamRules().some((r) => r.tag === 'townhall:tag:nextama'), 'rule from Redis');
+    await waitFor(() => fake.streamRules().some((r) => r.tag === 'townhall:tag:nextama'), 'rule from Redis');
   });
 
   test('a stream drop loses nothing: posts made while disconnected come from the catch-up poll', async () => {
     const { fake, sink, adapter } = await setup();
     await adapter.startInbound();
-    await until(() => fake.streamConnections() === 1 && mentionPolls(fake) >= 1, 'connected');
+    await waitFor(() => fake.streamConnections() === 1 && mentionPolls(fake) >= 1, 'connected');
     const first = await fake.injectMessage({ chat: 'c', user: alice, text: 'before the drop' });
     await sink.count(1);
     const polls = mentionPolls(fake);
     fake.dropStreams();
     const missed = await fake.injectMessage({ chat: 'c', user: alice, text: 'while disconnected' });
-    await until(() => fake.streamConnections() === 1, 'reconnected');
-    await until(async () => (await sink.storedById()).has(`x/message/${missed.id}`), 'the missed post', 5000);
+    await waitFor(() => fake.streamConnections() === 1, 'reconnected');
+    await waitFor(async () => (await sink.storedById()).has(`x/message/${missed.id}`), 'the missed post', 5000);
     assert.ok(mentionPolls(fake) > polls, 'caught up by polling');
     const after = await fake.injectMessage({ chat: 'c', user: alice, text: 'after the reconnect' });
-    await until(async () => (await sink.storedById()).has(`x/message/${after.id}`), 'the next live post');
+    await waitFor(async () => (await sink.storedById()).has(`x/message/${after.id}`), 'the next live post');
     const stored = await sink.storedById();
     assert.deepEqual([...stored.keys()].sort(), [first.id, missed.id, after.id].map((id) => `x/message/${id}`).sort());
   });
@@ -103,13 +96,13 @@ describe('x filtered stream', () => {
   test('hostile stream payloads are counted and skipped; the stream keeps delivering', async () => {
     const { fake, sink, adapter } = await setup();
     await adapter.startInbound();
-    await until(() => fake.streamConnections() === 1, 'connected');
+    await waitFor(() => fake.streamConnections() === 1, 'connected');
     fake.streamRaw('{not json');
     fake.streamRaw(JSON.stringify({ errors: [{ title: 'operational-disconnect', detail: 'x' }] }));
     fake.streamRaw(JSON.stringify({ data: { id: 5, text: 12 } }));
     fake.streamRaw(JSON.stringify({ something: 'else' }));
     const m = await fake.injectMessage({ chat: 'c', user: alice, text: 'still fine' });
-    await until(async () => (await sink.storedById()).has(`x/message/${m.id}`), 'the good post');
+    await waitFor(async () => (await sink.storedById()).has(`x/message/${m.id}`), 'the good post');
     assert.ok(adapter.counters.streamErrors >= 3, `streamErrors ${adapter.counters.streamErrors}`);
     assert.ok(adapter.counters.malformed >= 1);
     assert.equal(adapter.status().connected, true);
