@@ -546,9 +546,9 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       const regex = regexBoundMs();
       const core = buildCore(deps);
       const pages = await questionPagesMs(deps, (e) => core.handleEvent(ChatEventSchema.parse(e)));
-      result.targets_ms = { digest_10k: Math.round(digest), regex_50k: Math.round(regex), questions_first_page: Math.round(pages.firstMs), questions_next_page: Math.round(pages.nextMs) };
+      result.targets_ms = { digest_10k: Math.round(digest), regex_50k: Math.round(regex), questions_first_page: Math.round(pages.firstMs), questions_next_page: Math.round(pages.nextMs), questions_open: pages.open };
       say(`  targets   digest of 10,000 messages ${ok(digest, TARGETS_MS.digest10k)}; filters over 50,000 characters ${ok(regex, TARGETS_MS.regex50k)}`);
-      say(`            AMA queue of 1,200 open questions: first page ${ok(pages.firstMs, TARGETS_MS.questionsFirstPage)}, next page ${ok(pages.nextMs, TARGETS_MS.questionsNextPage)}`);
+      say(`            AMA queue of ${pages.open} open questions: first page ${ok(pages.firstMs, TARGETS_MS.questionsFirstPage)}, next page ${ok(pages.nextMs, TARGETS_MS.questionsNextPage)}`);
     });
 
     rss.bench_process = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -81,9 +81,9 @@ export function regexBoundMs(): number {
 
 /**
  * The AMA queue with `questions` open questions asked through the pipeline, read as the dashboard reads it (pages of
- * 51, ranked): ms for the first page and for each next page (best of three).
+ * 51, ranked): ms for the first page and for each next page (best of three), and how many questions are open.
  */
-export async function questionPagesMs(deps: CoreDeps, handle: (e: ChatEventInput) => Promise<void>, questions = 1200): Promise<{ firstMs: number; nextMs: number }> {
+export async function questionPagesMs(deps: CoreDeps, handle: (e: ChatEventInput) => Promise<void>, questions = 1200): Promise<{ firstMs: number; nextMs: number; open: number }> {
   const { amaSchedule, amaStart, amaQuestions } = await import('../src/features/ama/index.js');
   const chat = `${PLATFORMS[0]}:-100777000`;
   const ama = await amaSchedule(deps, { title: 'Pages benchmark', startsAt: Date.now() + 3_600_000, durationMinutes: 120, chats: [chat] });
@@ -114,5 +114,6 @@ export async function questionPagesMs(deps: CoreDeps, handle: (e: ChatEventInput
   const firstMs = Math.min(await time(() => page(0)), await time(() => page(0)), await time(() => page(0)));
   let nextMs = Infinity;
   for (let i = 1; i <= 3; i++) nextMs = Math.min(nextMs, await time(() => page(i * 50)));
-  return { firstMs, nextMs };
+  const open = (await page(0)).length === 0 ? 0 : (await amaQuestions(deps, ama.id, { status: 'open', limit: 1000, offset: 0 })).length + (await amaQuestions(deps, ama.id, { status: 'open', limit: 1000, offset: 1000 })).length;
+  return { firstMs, nextMs, open };
 }
