@@ -8,10 +8,9 @@ import { X_ENDPOINTS, trackXHashtags } from '../../../adapters/x/index.js';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../../src/redis/keys.js';
 import { ChatEventSchema } from '../../../src/core/events.js';
-import { startXFake, type XFake, type XFakeOptions } from '../../../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
-import { isolatedRedis } from '../../helpers/redis.js';
-import { adapterDeps, durableSink, type TestSink } from '../../helpers/adapter.js';
+import type { XFake, XFakeOptions } from '../../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, xRig } from './harness.js';
+import { adapterDeps, type TestSink } from '../../helpers/adapter.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { waitFor } from '../../helpers/core.js';
 
@@ -31,32 +30,9 @@ interface Env {
 const open: Env[] = [];
 
 async function setup(extra: Partial<XAdapterOptions> = {}, fakeOpts: XFakeOptions = {}, logLines?: string[]): Promise<Env> {
-  const fake = await startXFake({ ...FAST_LIMITS, credentials: { appKey: FAKE_X_CREDENTIALS.appKey, accessToken: FAKE_X_CREDENTIALS.accessToken }, ...fakeOpts });
-  const r = await isolatedRedis();
-  const sink = durableSink(r.redis, r.keys);
   const log = logLines ? pino({ level: 'debug' }, { write: (s: string) => void logLines.push(s) }) : undefined;
-  const adapters: ReturnType<typeof fakeXAdapter>[] = [];
-  const make = (more: Partial<XAdapterOptions> = {}) => {
-    const a = fakeXAdapter(fake.url, { redis: r.redis, keys: r.keys, sink, ...(log ? { log } : {}) }, { isAdmin: (id, _n, chat) => fake.isAdmin(id, chat), ...extra, ...more });
-    adapters.push(a);
-    return a;
-  };
-  const env: Env = {
-    fake,
-    sink,
-    redis: r.redis,
-    keys: r.keys,
-    make,
-    mentionRequests: () => fake.requests.filter((q) => q.endpoint === MENTIONS),
-    close: async () => {
-      for (const a of adapters) {
-        await a.stop();
-        a.closeStore();
-      }
-      await fake.close();
-      await r.cleanup();
-    },
-  };
+  const rig = await xRig({ extra: (fake) => ({ isAdmin: (id, _n, chat) => fake.isAdmin(id, chat), ...extra }), fakeOpts: { ...FAST_LIMITS, ...fakeOpts }, ...(log ? { log } : {}) });
+  const env: Env = { ...rig, mentionRequests: () => rig.fake.requests.filter((q) => q.endpoint === MENTIONS) };
   open.push(env);
   return env;
 }

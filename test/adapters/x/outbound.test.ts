@@ -7,10 +7,8 @@ import type { XAdapterOptions } from '../../../adapters/x/index.js';
 import { X_ENDPOINTS } from '../../../adapters/x/index.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { parseAction, type ActionFields, type AnyAction } from '../../helpers/core.js';
-import { startXFake, type XFakeOptions } from '../../../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
-import { isolatedRedis } from '../../helpers/redis.js';
-import { durableSink } from '../../helpers/adapter.js';
+import type { XFakeOptions } from '../../../fakes/x/index.js';
+import { xRig } from './harness.js';
 
 const twitterText = createRequire(import.meta.url)('twitter-text') as {
   parseTweet(t: string): { weightedLength: number; valid: boolean };
@@ -24,17 +22,11 @@ afterEach(async () => {
 });
 
 async function setup(extra: Partial<XAdapterOptions> = {}, fakeOpts: XFakeOptions = {}) {
-  const fake = await startXFake({ defaultRateLimit: { limit: 100_000, windowMs: 60_000 }, credentials: { appKey: FAKE_X_CREDENTIALS.appKey, accessToken: FAKE_X_CREDENTIALS.accessToken }, ...fakeOpts });
-  const r = await isolatedRedis();
-  const sink = durableSink(r.redis, r.keys);
-  const adapter = fakeXAdapter(fake.url, { redis: r.redis, keys: r.keys, sink }, extra);
+  const r = await xRig({ fakeOpts });
+  cleanups.push(r.close);
+  const { fake } = r;
+  const adapter = r.make(extra);
   await adapter.init();
-  cleanups.push(async () => {
-    await adapter.stop();
-    adapter.closeStore();
-    await fake.close();
-    await r.cleanup();
-  });
   const question = await fake.injectMessage({ chat: 'conv', user: { id: '501', name: 'Alice' }, text: '/ask what is the roadmap?' });
   // The conversation root is the question itself here: conversation ids are post ids on X.
   fake.post(question.id)!.conversation_id = question.id;

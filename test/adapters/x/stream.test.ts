@@ -6,10 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { X_ENDPOINTS, trackXHashtags, type XAdapter, type XAdapterOptions } from '../../../adapters/x/index.js';
 import type { Keys } from '../../../src/redis/keys.js';
-import { startXFake, type XFake } from '../../../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, fakeXAdapter } from './harness.js';
-import { isolatedRedis } from '../../helpers/redis.js';
-import { adapterDeps, durableSink, type TestSink } from '../../helpers/adapter.js';
+import type { XFake } from '../../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, xRig } from './harness.js';
+import { adapterDeps, type TestSink } from '../../helpers/adapter.js';
 import { waitFor } from '../../helpers/core.js';
 
 const BEARER = 'fake-app-bearer';
@@ -19,10 +18,10 @@ afterEach(async () => {
 });
 
 async function setup(extra: Partial<XAdapterOptions> = {}): Promise<{ fake: XFake; sink: TestSink; adapter: XAdapter; redis: Redis; keys: Keys }> {
-  const fake = await startXFake({ defaultRateLimit: { limit: 100_000, windowMs: 60_000 }, streamKeepAliveMs: 100, credentials: { appKey: FAKE_X_CREDENTIALS.appKey, accessToken: FAKE_X_CREDENTIALS.accessToken } });
-  const r = await isolatedRedis();
-  const sink = durableSink(r.redis, r.keys);
-  const adapter = fakeXAdapter(fake.url, { redis: r.redis, keys: r.keys, sink }, {
+  const r = await xRig({ fakeOpts: { streamKeepAliveMs: 100 } });
+  cleanups.push(r.close);
+  const { fake, sink } = r;
+  const adapter = r.make({
     credentials: { ...FAKE_X_CREDENTIALS, bearerToken: BEARER },
     inbound: 'stream',
     // While the stream is up, polling is a safety net only: far apart, so a test sees the stream at work.
@@ -31,12 +30,6 @@ async function setup(extra: Partial<XAdapterOptions> = {}): Promise<{ fake: XFak
     ...extra,
   });
   await adapter.init();
-  cleanups.push(async () => {
-    await adapter.stop();
-    adapter.closeStore();
-    await fake.close();
-    await r.cleanup();
-  });
   return { fake, sink, adapter, redis: r.redis, keys: r.keys };
 }
 
