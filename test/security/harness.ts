@@ -55,7 +55,7 @@ export async function securityRig(opts: { adminToken?: string; config?: Record<s
   /** A message from `who` in a group chat, handled by the core. */
   const say = async (chatId: string, who: Person, text: string, extra: Partial<ChatEventInput> = {}) => {
     const platform = who.platform ?? 'telegram';
-    const e = messageEvent({ platform, chatId, text, messageId: `m${++seq}`, ...extra });
+    const e: ChatEventInput = { ...messageEvent({ platform, chatId, text, messageId: `m${++seq}` }), ...extra };
     e.user = { id: `${platform}:user:${who.id}`, name: who.name ?? `User ${who.id}`, ...(who.username ? { username: who.username } : {}), ...(who.admin !== undefined ? { isAdmin: who.admin } : {}) };
     await handle(e);
     return e;
