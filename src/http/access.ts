@@ -10,7 +10,8 @@ import type { Principal } from './auth.js';
 /** What is done to an AMA. */
 export type AmaAction = 'read' | 'answer' | 'manage';
 
-function groupOf(chat: string): string | null {
+/** The group (chat without topic) of a chat id, or null when it is not one. */
+export function groupOf(chat: string): string | null {
   try {
     return baseChat(chat);
   } catch {

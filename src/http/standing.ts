@@ -12,13 +12,13 @@
  * - every grant needs the current admin-token generation (auth.ts).
  */
 import type { ChatEvent } from '../core/events.js';
-import { baseChat } from '../core/ids.js';
 import { onceEvery } from '../core/once-every.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import type { Feature } from '../pipeline/handle-event.js';
 import type { Keys } from '../redis/keys.js';
 import { amaEnv, getAmas, type AmaEnv } from '../features/ama/store.js';
 import { isAmaHost, levelOf, ROLE_LEVEL } from '../features/ama/roles.js';
+import { groupOf } from './access.js';
 import { authKeys, type Grant, type Principal } from './auth.js';
 
 /** Community roles that make someone a moderator (as the command router decides it). */
@@ -53,14 +53,6 @@ function parseStanding(raw: string | null): StandingRecord | null {
 /** The record as JSON, for a write. */
 export function standingValue(admin: boolean, at: number): string {
   return JSON.stringify({ admin, at } satisfies StandingRecord);
-}
-
-function groupOf(chat: string): string | null {
-  try {
-    return baseChat(chat);
-  } catch {
-    return null;
-  }
 }
 
 /**

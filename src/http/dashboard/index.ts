@@ -35,7 +35,7 @@ import { durationMs } from '../../config/load.js';
 import { modKeys } from '../../features/moderation/index.js';
 import { auditInto } from '../../pipeline/audit.js';
 import type { CoreDeps } from '../../pipeline/context.js';
-import { mayModerateChat, maySeeAma } from '../access.js';
+import { groupOf, mayModerateChat, maySeeAma } from '../access.js';
 import { createSession, CSRF_COOKIE, csrfOk, endSession, mintSessionToken, readSession, sameOrigin, SESSION_COOKIE, SESSION_TTL_MS, type Principal, type Session } from '../auth.js';
 import { Authenticator } from '../authenticate.js';
 import { DEFAULT_CREDENTIAL_LIMITS, type CredentialLimits } from '../limiter.js';
@@ -100,14 +100,6 @@ function loadAssets(): Map<string, Asset> {
   out.set('uplot.js', asset(path.join(uplotDir, 'dist', 'uPlot.iife.min.js')));
   out.set('uplot.css', asset(path.join(uplotDir, 'dist', 'uPlot.min.css')));
   return out;
-}
-
-function groupOf(chat: string): string | null {
-  try {
-    return baseChat(chat);
-  } catch {
-    return null;
-  }
 }
 
 /** Whether a principal may see a chat's views (the admin: all; a moderator: its own chats' groups; a host: none). */
