@@ -100,11 +100,27 @@ async function replayIntoFakes(fakes: Record<Platform, SandboxPlatform>, file: s
   return n;
 }
 
+/** A path under /sandbox/, however it is cased. */
+function isSandboxPath(path: string): boolean {
+  return /^\/+sandbox(?:\/|$)/i.test(path);
+}
+
+/** The request path percent-decoded (an undecodable one is kept as sent, which the router will not match either). */
+export function decodedPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Loopback-only control routes of contract §7. */
 function sandboxRoutes(fakes: Record<Platform, SandboxPlatform>): FastifyPluginAsync {
   return async (app) => {
     app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith('/sandbox/')) return;
+      // Judged on the path the router matched (and the decoded URL), never the raw one: /%73andbox/... is /sandbox/...
+      if (!isSandboxPath(req.routeOptions.url ?? '') && !isSandboxPath(decodedPath(req.url))) return;
       if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.ip)) return reply.code(403).send({ error: 'the sandbox answers loopback only' });
     });
     const fakeOf = (p: string) => (isPlatform(p) ? fakes[p] : undefined);

@@ -5,12 +5,12 @@ import { needArgs } from '../../commands/router.js';
 import { UserError } from '../../core/errors.js';
 import type { EventContext } from '../../pipeline/context.js';
 import { AUTOMATIC, audit, canModerate, deleteMessage, labelOf, modLogLine, restrict, tally } from './effects.js';
-import { filterId, MAX_FILTERS, parseFilterArg, type FilterRecord } from './filters.js';
+import { filterId, MAX_FILTERS, parseFilterArg, regexSizeWith, type FilterRecord } from './filters.js';
 import { addWarning } from './hook.js';
 import { dayOf, type ModKeys } from './keys.js';
 import type { PolicyCache } from './policy.js';
 import { listAudit, reverseEntry } from './reverse.js';
-import { validatePattern } from './safe-regex.js';
+import { MAX_SET_SIZE, validatePattern } from './safe-regex.js';
 import { checkSetting, describeSettings, formatDuration, isSettingKey, SETTING_SCHEMAS } from './settings.js';
 import { checkActionable, takeTarget } from './targets.js';
 import { safeEcho, truncate } from './unicode.js';
@@ -214,6 +214,9 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
             audit(ctx, { action: 'refused', by: e.user.id, reason: `/filter add: ${check.reason}`, content: e.text ?? '' });
             throw new UserError('unsafe-pattern', `Refused: ${check.reason}.`);
           }
+          // The chat's patterns run as one set with a fixed budget per message: it must stay within MAX_SET_SIZE.
+          const total = regexSizeWith(await ctx.deps.redis.hgetall(key), f.pattern);
+          if (total > MAX_SET_SIZE) throw new UserError('unsafe-pattern', `Refused: this chat's patterns would be too large together (${total} steps; the limit is ${MAX_SET_SIZE}). Remove or simplify some first.`);
         }
         if ((await ctx.deps.redis.hlen(key)) >= MAX_FILTERS) throw new UserError('too-many', `This chat already has ${MAX_FILTERS} filters; remove some first.`);
         const rec: FilterRecord = { kind: f.kind, pattern: f.pattern, by: e.user.id, at: ctx.deps.now(), ...(f.kind === 'regex' ? { verified: true } : {}) };

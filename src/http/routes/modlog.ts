@@ -29,6 +29,11 @@ function allowedGroup(req: FastifyRequest, reply: FastifyReply, chat: string | u
     return null;
   }
   if (p.admin) return { group };
+  if (p.role !== 'moderator') {
+    // A host link reads and answers its AMA; the mod log (with message content) and its reversals are for moderators.
+    void reply.code(403).send({ error: 'forbidden: the mod log is for moderators' });
+    return null;
+  }
   if (!group) {
     void reply.code(400).send({ error: 'chat is required for a moderator token' });
     return null;

@@ -23,7 +23,7 @@ async function sends(part: string): Promise<string[]> {
 
 test('a scheduled AMA announces at once, reminds 24 h, 1 h and 10 min before, opens and closes on time, each exactly once', async () => {
   const start = T0 + 2 * 24 * H;
-  const ama = await amaSchedule(h.deps, { title: 'Launch AMA', startsAt: new Date(start).toISOString(), durationMinutes: 60, chats: [TG, DC], tz: 'Europe/Berlin', hosts: ['@founder'] });
+  const ama = await amaSchedule(h.deps, { title: 'Launch AMA', startsAt: new Date(start).toISOString(), durationMinutes: 60, chats: [TG, DC], tz: 'Europe/Berlin', hosts: ['telegram:@founder'] });
   await h.runDue();
   assert.equal((await sends(`${ama.id}/announce/`)).length, 2, 'announced in both chats');
   const tgAnnounce = (await h.jobs('telegram')).find((a) => a.id.includes('/announce/'))!;

@@ -18,7 +18,7 @@ let amaId: string;
 
 before(async () => {
   h = await amaHarness();
-  const ama = await amaSchedule(h.deps, { title: 'Roadmap', startsAt: T0 + 3_600_000, durationMinutes: 60, chats: [TG, DC], hosts: ['@thehost'] });
+  const ama = await amaSchedule(h.deps, { title: 'Roadmap', startsAt: T0 + 3_600_000, durationMinutes: 60, chats: [TG, DC], hosts: ['telegram:@thehost'] });
   amaId = ama.id;
   await amaStart(h.deps, amaId);
 });

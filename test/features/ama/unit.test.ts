@@ -79,7 +79,7 @@ test('reward quality: a clear specific question scores above spam, shouting and 
 });
 
 test('CSV cells are quoted where needed and formulas are defused', () => {
-  assert.equal(toCsv([['a', 'b,c', 'say "hi"', '=SUM(A1)', 'two\nlines']]), 'a,"b,c","say ""hi""",\'=SUM(A1),"two\nlines"\r\n');
+  assert.equal(toCsv([['a', 'b,c', 'say "hi"', '=SUM(A1)', 'two\nlines']]), 'a,"b,c","say ""hi""","\'=SUM(A1)","two\nlines"\r\n');
 });
 
 test('refs, vote data and question ids read back what was written', () => {

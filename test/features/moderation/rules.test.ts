@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigSchema } from '../../../config/schema.js';
 import { findImpersonation, protectedNames } from '../../../src/features/moderation/impersonation.js';
-import { checkPatternStatic, probePattern, validatePattern } from '../../../src/features/moderation/safe-regex.js';
+import { checkPatternStatic, validatePattern } from '../../../src/features/moderation/safe-regex.js';
 import { detectScam, extractHosts, findLookalike, KNOWN_DOMAINS, KNOWN_WORD_DOMAINS } from '../../../src/features/moderation/scam.js';
 import { checkSetting, defaultSettings, resolveSettings } from '../../../src/features/moderation/settings.js';
 import { describeTally } from '../../../src/features/moderation/commands.js';
@@ -109,11 +109,9 @@ test('hosts are found by tokens (linear), IDN decoded, with disguises noted', ()
   assert.match(findLookalike('0pensea.io', KNOWN_DOMAINS, KNOWN_WORD_DOMAINS) ?? '', /imitates opensea\.io/);
 });
 
-test('pattern safety: nested quantifiers and back-references are refused statically, slow shapes by the probe', async () => {
-  for (const p of ['(a+)+$', '(a*)*b', '(\\d+)*$', '(x+x+)+y', '(\\w+)\\1', '(?<=a)b', 'x'.repeat(201)]) assert.equal(checkPatternStatic(p).ok, false, p);
-  for (const p of ['free\\s+nitro', 't\\.me/\\w+', '(foo|bar)+baz', '^\\$[A-Z]{3,6}\\b']) assert.equal((await validatePattern(p)).ok, true, p);
-  assert.equal(await probePattern('(a|a)*$'), false);
-  assert.equal(await probePattern('\\s*\\s*x$'), false);
+test('pattern safety: what needs backtracking, what matches every message and what is too large are refused; nested repetition runs in linear time', async () => {
+  for (const p of ['(\\w+)\\1', '(?<=a)b', '(?=a)b', 'x'.repeat(201), '(a|a)*$', '\\s*\\s*', '[a-z]{300}[0-9]{200}']) assert.equal(checkPatternStatic(p).ok, false, p);
+  for (const p of ['free\\s+nitro', 't\\.me/\\w+', '(foo|bar)+baz', '^\\$[A-Z]{3,6}\\b', '(a+)+$', '(x+x+)+y', '\\s*\\s*x$']) assert.equal((await validatePattern(p)).ok, true, p);
 });
 
 test('per-chat settings validate what moderators type and fall back to the config', () => {

@@ -35,7 +35,7 @@ test('every AMA route refuses a request without a valid bearer token', async () 
 test('schedule, read, start, list questions, answer, approve, reject, merge, end and recap through the API', async () => {
   const bad = await call('POST', '/api/amas', { title: 'x', startsAt: 'tomorrow-ish', durationMinutes: 30, chats: ['telegram:-1001'] });
   assert.equal(bad.statusCode, 400);
-  const created = await call('POST', '/api/amas', { title: 'API AMA', startsAt: new Date(T0 + 3_600_000).toISOString(), durationMinutes: 45, hosts: ['@cto'], chats: ['telegram:-1001', 'discord:9'], tz: 'Asia/Tokyo' });
+  const created = await call('POST', '/api/amas', { title: 'API AMA', startsAt: new Date(T0 + 3_600_000).toISOString(), durationMinutes: 45, hosts: ['telegram:@cto'], chats: ['telegram:-1001', 'discord:9'], tz: 'Asia/Tokyo' });
   assert.equal(created.statusCode, 201, created.body);
   const ama = created.json() as { id: string; status: string; startsAt: number; when: string; chats: string[] };
   assert.equal(ama.status, 'scheduled');

@@ -35,8 +35,8 @@ after(async () => {
   await rig?.close();
 });
 
-const asAdmin = { 'x-test-principal': JSON.stringify({ subject: 'admin', admin: true, chats: [] }) };
-const asMod = { 'x-test-principal': JSON.stringify({ subject: 'telegram:user:1', admin: false, chats: ['telegram:-3001'] }) };
+const asAdmin = { 'x-test-principal': JSON.stringify({ subject: 'admin', role: 'admin', admin: true, chats: [], amas: [] }) };
+const asMod = { 'x-test-principal': JSON.stringify({ subject: 'telegram:user:1', role: 'moderator', admin: false, chats: ['telegram:-3001'], amas: [] }) };
 
 test('GET /api/modlog?chat= lists who did what to whom, why, when, where and the content, newest first', async () => {
   const res = await app.inject({ method: 'GET', url: '/api/modlog?chat=telegram:-3001', headers: asAdmin });

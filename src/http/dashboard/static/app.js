@@ -9,9 +9,12 @@ import { mountModeration } from './moderation.js';
 const VIEWS = { ama: mountAma, chats: mountChats, moderation: mountModeration };
 let unmount = null;
 
+/** A host's link reads and answers its AMA only: the chat and moderation views are not theirs. */
+const allowed = (view) => session.role !== 'host' || view === 'ama';
+
 function route() {
   const [, view = 'ama', ...rest] = window.location.hash.replace(/^#/, '').split('/');
-  const name = VIEWS[view] ? view : 'ama';
+  const name = VIEWS[view] && allowed(view) ? view : 'ama';
   for (const a of document.querySelectorAll('nav a[data-view]')) {
     if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -45,6 +48,7 @@ async function start() {
   await loadPlatforms().catch((err) => console.warn(`could not load the platforms: ${err.message}`));
   document.getElementById('who').textContent = session.admin ? 'admin' : shortId(session.subject);
   document.getElementById('queues-link').hidden = !session.admin;
+  for (const a of document.querySelectorAll('nav a[data-view]')) a.hidden = !allowed(a.dataset.view);
   let theme = localStorage.getItem('townhall-theme') || 'system';
   applyTheme(theme);
   document.getElementById('theme-toggle').addEventListener('click', () => {

@@ -1,7 +1,7 @@
 // Shared by the dashboard's views: the session, the API client (with the CSRF header), live updates, DOM helpers.
 
-/** The signed-in session: {subject, admin, chats, csrf, expiresAt}. */
-export const session = { subject: '', admin: false, chats: [], csrf: '', expiresAt: 0 };
+/** The signed-in session: {subject, admin, role (admin|moderator|host), chats, amas, csrf, expiresAt}. */
+export const session = { subject: '', admin: false, role: '', chats: [], amas: [], csrf: '', expiresAt: 0 };
 
 /** Goes to the sign-in page, coming back here afterwards. */
 export function toSignIn() {
