@@ -85,13 +85,17 @@ export function nativeMention(arg: string): string | null {
   return null;
 }
 
-/** What the dashboard and API clients learn about the platforms (GET /api/platforms): no functions, no patterns. */
-export function platformsForClients(): { id: Platform; name: string; short: string; colour: { light: string; dark: string }; maxChars: number | null; capabilities: Capabilities }[] {
+/**
+ * What the dashboard and API clients learn about the platforms (GET /api/platforms): no functions; the chat id pattern
+ * as a regular expression source whose groups 1 and 2 are the chat and the thread (a client finds a chat's group).
+ */
+export function platformsForClients(): { id: Platform; name: string; short: string; colour: { light: string; dark: string }; chatPattern: string; maxChars: number | null; capabilities: Capabilities }[] {
   return REGISTRY.map((p) => ({
     id: p.id,
     name: p.name,
     short: p.short,
     colour: p.colour,
+    chatPattern: `^${chatSource(p, true)}$`,
     maxChars: Number.isFinite(p.text.maxChars) ? p.text.maxChars : null,
     capabilities: p.capabilities,
   }));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseChatKey } from '../../src/core/ids.js';
-import { CHAT_ID_PATTERN, type Capabilities, isChatId, isUserId, nativeMention, PLATFORMS, platformNames, REGISTRY, USER_ID_PATTERN } from '../../src/platform/index.js';
+import { CHAT_ID_PATTERN, type Capabilities, isChatId, isUserId, nativeMention, PLATFORMS, platformNames, platformsForClients, REGISTRY, USER_ID_PATTERN } from '../../src/platform/index.js';
 
 test('every entry is complete and says consistent things about itself', { timeout: 5000 }, () => {
   assert.equal(new Set(PLATFORMS).size, REGISTRY.length, 'ids are unique');
@@ -33,6 +33,13 @@ test('parseChatKey splits by the platform pattern and refuses user ids and unkno
   assert.deepEqual(parseChatKey('x:55'), { platform: 'x', chatId: '55' });
   assert.throws(() => parseChatKey('telegram:user:5'), /not a chat id/);
   assert.throws(() => parseChatKey('myspace:1'), /not a chat id/);
+});
+
+test('the pattern clients get finds a chat\'s group on every platform (group 1 the chat, group 2 the thread)', { timeout: 5000 }, () => {
+  for (const p of platformsForClients()) {
+    const m = new RegExp(p.chatPattern).exec(`${p.id}:100:7`);
+    assert.deepEqual([m?.[1], m?.[2]], ['100', '7'], p.id);
+  }
 });
 
 test('a platform-native mention in a command argument becomes that platform\'s user id', { timeout: 5000 }, () => {

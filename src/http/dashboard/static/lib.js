@@ -151,6 +151,13 @@ export async function loadPlatforms() {
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 }
 
+/** The group a chat id belongs to (its topic or thread dropped), by the platform's own id pattern. */
+export function groupOf(chat) {
+  const p = PLATFORM[String(chat).slice(0, String(chat).indexOf(':'))];
+  const m = p ? new RegExp(p.chatPattern).exec(chat) : null;
+  return m ? `${p.id}:${m[1]}` : String(chat);
+}
+
 /** A platform badge with an accessible name: "Telegram 2". */
 export function platformBadge(platform, count) {
   const p = PLATFORM[platform] || { name: platform, short: platform };
