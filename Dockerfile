@@ -1,15 +1,26 @@
-# Townhall runs TypeScript through tsx, so the image is the sources plus production dependencies.
-FROM node:20-bookworm-slim
+# Townhall's image: the compiled JavaScript (npm run build) and the production dependencies; no TypeScript loader,
+# no tests. Two stages: the first compiles, the second holds only what runs.
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json townhall.ts ./
+COPY scripts/build.js ./scripts/
+COPY src ./src
+COPY adapters ./adapters
+COPY fakes ./fakes
+COPY config ./config
+COPY bench ./bench
+RUN npm run build
+
+FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
-COPY bin ./bin
-COPY src ./src
-COPY adapters ./adapters
-COPY config ./config
-COPY test/fakes ./test/fakes
-COPY test/fixtures ./test/fixtures
+COPY bin/townhall.js ./bin/
+COPY config/townhall.example.yaml ./config/
+COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.TOWNHALL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -6,9 +6,11 @@ import { fileURLToPath } from 'node:url';
 import type { ProducerSpec } from './producer-proc.js';
 import type { WorkerReport, WorkerSpec } from './worker-proc.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The project root (where `--import tsx` resolves). */
-export const ROOT = path.resolve(here, '..');
+const self = fileURLToPath(import.meta.url);
+const here = path.dirname(self);
+/** The children run as this module does: built JavaScript as is, TypeScript sources through tsx (development). */
+const EXT = path.extname(self);
+const LOADER = EXT === '.ts' ? ['--import', 'tsx'] : [];
 
 /** A forked worker: `stop()` closes its queue worker and resolves with what it measured. */
 export interface BenchWorker {
@@ -64,9 +66,9 @@ export function nextMessage<T extends { type?: string }>(child: ChildProcess, ty
   });
 }
 
-/** Forks a bench child (`file` under bench/, run by tsx) with `env` added, and resolves once it says 'ready'. */
-export async function forkChild(file: string, env: Record<string, string>, execArgv: string[] = []): Promise<ChildProcess> {
-  const child = fork(path.join(here, file), [], { cwd: ROOT, execArgv: ['--import', 'tsx', ...execArgv], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Forks a bench child (`name` under bench/, without extension) with `env` added, and resolves once it says 'ready'. */
+export async function forkChild(name: string, env: Record<string, string>, execArgv: string[] = []): Promise<ChildProcess> {
+  const child = fork(path.join(here, name + EXT), [], { execArgv: [...LOADER, ...execArgv], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     await nextMessage(child, 'ready', { timeoutMs: 60_000 });
   } catch (err) {
@@ -78,7 +80,7 @@ export async function forkChild(file: string, env: Record<string, string>, execA
 
 /** Forks one worker and resolves once its queue worker is up; `cpuProfDir` runs it under `--cpu-prof`; `cpuCap` caps its CPU (cores). */
 export async function forkWorker(spec: WorkerSpec, cpuProfDir?: string, cpuCap?: number): Promise<BenchWorker> {
-  const child = await forkChild('worker-proc.ts', { REDIS_URL: spec.url, BENCH_WORKER: JSON.stringify(spec) }, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
+  const child = await forkChild('worker-proc', { REDIS_URL: spec.url, BENCH_WORKER: JSON.stringify(spec) }, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
   // Capped once it is up: starting (loading modules) is not what is measured.
   if (cpuCap) {
     try {
@@ -122,7 +124,7 @@ export interface BenchProducer {
 
 /** Forks the latency producer and resolves once it has its events ready. */
 export async function forkProducer(spec: ProducerSpec): Promise<BenchProducer> {
-  const child = await forkChild('producer-proc.ts', { BENCH_PRODUCER: JSON.stringify(spec) });
+  const child = await forkChild('producer-proc', { BENCH_PRODUCER: JSON.stringify(spec) });
   return {
     warm: async () => {
       await nextMessage(child, 'warmed', { cmd: 'warm' });

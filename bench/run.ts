@@ -18,7 +18,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ConfigSchema, type Config } from '../config/schema.js';
 import { buildCore } from '../src/app/core.js';
-import type { ChatEventInput } from '../src/core/events.js';
+import { ChatEventSchema, type ChatEventInput } from '../src/core/events.js';
 import { quietLogger } from '../src/log.js';
 import { chatWorkload, workloadChats, type ChatLine } from '../src/perf/workload.js';
 import type { CoreDeps } from '../src/pipeline/context.js';
@@ -33,7 +33,9 @@ import { loadChatLines } from './corpus.js';
 import { forkProducer, forkWorker, type BenchProducer, type BenchWorker } from './procs.js';
 import { summarizeProfile } from './profile.js';
 import { benchThreading } from './threading.js';
+import { digestBuildMs, questionPagesMs, regexBoundMs, TARGETS_MS } from './targets.js';
 import type { WorkerReport } from './worker-proc.js';
+import { platformOf } from '../src/core/ids.js';
 
 /** The JSON line of contract §8 (extra keys after the contract's). */
 export interface BenchResult {
@@ -191,7 +193,7 @@ export async function setupFeatures(b: Pick<Bench, "redis" | "prefix" | "keys">,
     const now = Date.now();
     let i = 0;
     for (const chat of chats) {
-      const platform = chat.startsWith('telegram:') ? 'telegram' : 'discord';
+      const platform = platformOf(chat);
       for (const f of ['free crypto', 'airdrop scam', 'send me your seed', 'guaranteed profit', 'dm me for']) {
         await core.handleEvent({ v: 1, id: `${platform}/setup/${i++}`, kind: 'command', platform, chat, chatType: 'group', messageId: `s${i}`, user: { id: `${platform}:user:benchadmin`, name: 'Bench Admin', isAdmin: true }, text: `/filter add ${f}`, at: now, source: 'live' });
       }
@@ -537,6 +539,16 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       result.threading_us_per_message = t.us_per_message;
       result.threading_detail = t;
       say(`  threading µs per new message with ${sizes.join(' / ')} kept: ${sizes.map((s) => t.us_per_message[String(s)]).join(' / ')}   (of which linking ${sizes.map((s) => t.link_us_per_message[String(s)]).join(' / ')}; reading the window ${sizes.map((s) => t.read_ms[String(s)]).join(' / ')} ms)`);
+    });
+    await section('targets', async () => {
+      const ok = (ms: number, target: number) => `${ms.toFixed(0)} ms (target < ${target} ms: ${ms < target ? 'met' : 'MISSED'})`;
+      const digest = digestBuildMs();
+      const regex = regexBoundMs();
+      const core = buildCore(deps);
+      const pages = await questionPagesMs(deps, (e) => core.handleEvent(ChatEventSchema.parse(e)));
+      result.targets_ms = { digest_10k: Math.round(digest), regex_50k: Math.round(regex), questions_first_page: Math.round(pages.firstMs), questions_next_page: Math.round(pages.nextMs), questions_open: pages.open };
+      say(`  targets   digest of 10,000 messages ${ok(digest, TARGETS_MS.digest10k)}; filters over 50,000 characters ${ok(regex, TARGETS_MS.regex50k)}`);
+      say(`            AMA queue of ${pages.open} open questions: first page ${ok(pages.firstMs, TARGETS_MS.questionsFirstPage)}, next page ${ok(pages.nextMs, TARGETS_MS.questionsNextPage)}`);
     });
 
     rss.bench_process = Math.round(process.resourceUsage().maxRSS / 1024);

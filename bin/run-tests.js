@@ -52,7 +52,10 @@ if (!process.env.REDIS_URL) {
 
 const only = process.argv.slice(2);
 const files = (only.length ? only.map((f) => path.resolve(f)) : findTests(path.join(root, 'test'))).sort();
-const args = ['--import', 'tsx', '--test', '--test-concurrency=' + (process.env.TEST_CONCURRENCY ?? '3'), '--test-reporter=spec', ...files];
+// Every file (and every test in it) fails after this long instead of holding CI: a leaked handle (a timer, a socket)
+// keeps a file's process alive after its last test, and the runner would wait for it for ever.
+const timeoutMs = Number(process.env.TOWNHALL_TEST_TIMEOUT_MS ?? 300_000);
+const args = ['--import', 'tsx', '--test', '--test-concurrency=' + (process.env.TEST_CONCURRENCY ?? '3'), `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files];
 const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root, env: process.env });
 child.on('exit', (code, signal) => {
   spawned?.kill('SIGTERM');

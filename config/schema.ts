@@ -14,6 +14,15 @@ export const ConfigSchema = z
         host: z.string().default('0.0.0.0'),
         /** Where people reach the dashboard (links the bot sends); default http://localhost:<port>. */
         publicUrl: z.url().optional(),
+        /**
+         * Whose X-Forwarded-For to believe (the client address credential limits and loopback checks use): false (the
+         * default: the socket's peer), true (any proxy), a hop count, or the proxies' addresses/CIDRs.
+         */
+        trustProxy: z.union([z.boolean(), z.number().int().min(1).max(10), z.array(z.string().min(1)).min(1)]).default(false),
+        /** Who may read /metrics and the detail of /readyz: this machine or the admin token, the admin token, or anyone. */
+        metrics: z.enum(['loopback', 'token', 'public']).default('loopback'),
+        /** How long the adapters' last "is a platform admin" keeps a moderator's dashboard session and tokens good. */
+        standingMaxAge: duration.default('6h'),
       })
       .prefault({}),
     telegram: z

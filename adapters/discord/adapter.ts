@@ -11,12 +11,11 @@ import {
   type GatewayDispatchPayload,
   type RateLimitData,
 } from 'discord.js';
-import type { Action, ActionResult } from '../../src/core/actions.js';
-import { PermanentPlatformError, RateLimitedError } from '../../src/core/errors.js';
-import type { AdapterDeps, AdapterStatus, OutboundLimits, PlatformAdapter } from '../types.js';
+import { type ActionResult, type AdapterDeps, type AdapterStatus, type OutboundLimits, type PlatformAction, type PlatformAdapter, PlatformError } from '../../src/core/index.js';
+import { CursorStore } from '../kit/index.js';
 import { TOWNHALL_COMMANDS, commandsHash } from './commands.js';
-import { isGoneOrForbidden, toPlatformError } from './errors.js';
-import { channelsToCatchUp, cursorCommands, cursorKey, readMissed, type CatchUpChannel, type CatchUpLimits, type RestMessage } from './catch-up.js';
+import { isGoneOrForbidden, refused, toPlatformError } from './errors.js';
+import { CURSOR_KEY, channelsToCatchUp, cursorValues, readMissed, type CatchUpChannel, type CatchUpLimits, type RestMessage } from './catch-up.js';
 import { InboundPipeline } from './inbound.js';
 import { Lru } from './lru.js';
 import { THREAD_TYPES, normalizeDispatch, type ChannelInfo, type KnownUser, type NormalizeContext, type Normalized, type PendingInteraction } from './normalize.js';
@@ -162,6 +161,8 @@ export class DiscordAdapter implements PlatformAdapter {
   /** Aborted by stop(): ends a catch-up's wait for a rate limit at once. */
   private readonly stopped = new AbortController();
   private readonly counters: Counters = { dispatches: 0, skipped: {}, unknown: {}, malformed: 0, acknowledged: 0, ackFailures: 0, caughtUp: 0 };
+  /** Per channel, the newest message published (catch-up reads from there after a new gateway session). */
+  private readonly cursors: CursorStore;
   private rateLimited = 0;
   /** Gateway session per shard, from READY: reaction ids use it so a RESUME replay keeps their ids. */
   private readonly sessions = new Map<number, string>();
@@ -173,6 +174,7 @@ export class DiscordAdapter implements PlatformAdapter {
     if (!options.token || typeof options.token !== 'string') {
       throw new Error('Discord bot token is required. Set DISCORD_BOT_TOKEN or provide it in the adapter options.');
     }
+    this.cursors = new CursorStore(deps.store, CURSOR_KEY);
     const d = DISCORD_DEFAULTS;
     this.o = {
       ...options,
@@ -262,13 +264,12 @@ export class DiscordAdapter implements PlatformAdapter {
     this.inbound = true;
     this.pipeline = new InboundPipeline({
       sink: this.deps.sink,
-      redis: this.deps.redis,
-      keys: this.deps.keys,
+      store: this.deps.store,
       log: this.deps.log,
       batchMax: this.o.publishBatchMax,
       publishRetryMs: this.o.publishRetryMs,
       dedupeTtlMs: this.o.dedupeTtlMs,
-      afterPublish: (published) => cursorCommands(this.deps.keys, published),
+      afterPublish: (published, tx) => this.cursors.advanceOn(tx, cursorValues(published)),
     });
     client.on(Events.Raw, (packet: GatewayDispatchPayload, shardId: number) => this.onRaw(packet, shardId));
     this.guardPacketHandlers(client);
@@ -326,11 +327,11 @@ export class DiscordAdapter implements PlatformAdapter {
     const hash = commandsHash();
     const targets = this.o.registerCommands === 'global' ? ['global'] : [...client.guilds.cache.keys()];
     for (const target of targets) {
-      const key = this.deps.keys.k('adapter', 'discord', 'commands', appId, target);
-      if ((await this.deps.redis.get(key)) === hash) continue;
+      const key = `commands:${appId}:${target}`;
+      if ((await this.deps.store.get(key)) === hash) continue;
       const route = target === 'global' ? Routes.applicationCommands(appId) : Routes.applicationGuildCommands(appId, target);
       await client.rest.put(route, { body: TOWNHALL_COMMANDS });
-      await this.deps.redis.set(key, hash);
+      await this.deps.store.set(key, hash);
     }
     this.problems.delete('commands');
   }
@@ -385,7 +386,7 @@ export class DiscordAdapter implements PlatformAdapter {
     let channels: CatchUpChannel[];
     try {
       const known = [...(this.client?.channels.cache.values() ?? [])].map((c) => ({ id: c.id, type: c.type, guildId: 'guildId' in c ? (c.guildId ?? null) : null }));
-      channels = await channelsToCatchUp(this.deps.redis, this.deps.keys, limits, known);
+      channels = await channelsToCatchUp(this.cursors, limits, known);
     } catch (err) {
       this.deps.log.warn({ platform: 'discord', err: err instanceof Error ? err.message : String(err) }, 'catch-up skipped: could not read the cursors');
       return;
@@ -409,7 +410,7 @@ export class DiscordAdapter implements PlatformAdapter {
             this.deps.log.warn({ platform: 'discord', channel: ch.channelId, err: e.message }, 'catch-up of a channel failed; its cursor stays for the next session');
             break;
           }
-          const waited = await sleep(e instanceof RateLimitedError ? Math.min(e.retryAfterMs, 60_000) : 1000 * 2 ** attempt, true, { signal: this.stopped.signal }).catch(() => false);
+          const waited = await sleep(e instanceof PlatformError && e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, 60_000) : 1000 * 2 ** attempt, true, { signal: this.stopped.signal }).catch(() => false);
           if (!waited) return; // stopping
         }
       }
@@ -419,7 +420,7 @@ export class DiscordAdapter implements PlatformAdapter {
 
   /** A channel deleted or no longer readable by the bot: nothing to read back, and nothing to track. */
   private async forgetChannel(channelId: string): Promise<void> {
-    await this.deps.redis.hdel(cursorKey(this.deps.keys), channelId).catch(() => undefined);
+    await this.cursors.forget([channelId]).catch(() => undefined);
     this.deps.log.info({ platform: 'discord', channel: channelId }, 'catch-up: channel gone or not readable; no longer tracked');
   }
 
@@ -563,7 +564,7 @@ export class DiscordAdapter implements PlatformAdapter {
     } catch (err) {
       const e = toPlatformError(err, 'channel lookup');
       if (isGoneOrForbidden(e)) {
-        this.deps.log.info({ platform: 'discord', channel: id, status: e.status }, 'channel unknown or not readable');
+        this.deps.log.info({ platform: 'discord', channel: id, code: e.code }, 'channel unknown or not readable');
         return null;
       }
       this.deps.log.warn({ platform: 'discord', channel: id, err: e.message }, 'channel lookup failed');
@@ -634,16 +635,15 @@ export class DiscordAdapter implements PlatformAdapter {
   // ---- outbound -------------------------------------------------------------------------------------------
 
   /** Performs one action through discord.js's REST manager. */
-  async perform(action: Action): Promise<ActionResult> {
+  async perform(action: PlatformAction): Promise<ActionResult> {
     const client = this.requireClient();
     return performAction(action, {
       rest: client.rest,
-      redis: this.deps.redis,
-      keys: this.deps.keys,
+      store: this.deps.store,
       log: this.deps.log,
       channel: async (id) => {
         const info = await this.channelInfo(id);
-        if (!info) throw new PermanentPlatformError(`unknown channel ${id}`, 404);
+        if (!info) throw refused('GET /channels/:id', `unknown channel ${id}`, 'per-chat');
         return info;
       },
       noteForbidden: (chat) => this.forbidden.set(chat, true),

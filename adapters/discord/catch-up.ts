@@ -6,9 +6,8 @@
  * message objects, normalized and published like gateway dispatches (what was already published is dropped by the
  * inbound pipeline's seen marks).
  */
-import type { Redis } from 'ioredis';
-import type { ChatEventInput } from '../../src/core/events.js';
-import type { Keys } from '../../src/redis/keys.js';
+import type { ChatEventInput } from '../../src/core/index.js';
+import { newerId, type CursorStore } from '../kit/index.js';
 import { THREAD_TYPES, snowflakeTime } from './normalize.js';
 
 /** A channel to read from: where the cursor is, and the guild its messages belong to (REST messages lack guild_id). */
@@ -26,21 +25,14 @@ export interface CatchUpLimits {
   maxPages: number;
 }
 
-/** True when snowflake `a` is newer than `b`. */
-export function newerId(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length > b.length : a > b;
-}
-
-/** The cursor hash: channel id -> `<newest published message id>|<guild id>`. */
-export function cursorKey(keys: Keys): string {
-  return keys.k('adapter', 'discord', 'cursor');
-}
+/** The cursor hash in the adapter's store: channel id -> `<newest published message id>|<guild id>`. */
+export const CURSOR_KEY = 'cursor';
 
 /**
- * The cursor writes for a batch just published: per channel, the newest new message in it (edits and other kinds
- * keep the ids of older messages). Returned as commands for the pipeline that already writes the seen marks.
+ * The cursor values for a batch just published: per channel, the newest new message in it (edits and other kinds
+ * keep the ids of older messages), for the pipeline that already writes the seen marks.
  */
-export function cursorCommands(keys: Keys, events: readonly ChatEventInput[]): string[][] {
+export function cursorValues(events: readonly ChatEventInput[]): Record<string, string> {
   const newest = new Map<string, { id: string; guild: string }>();
   for (const e of events) {
     if ((e.kind !== 'message' && e.kind !== 'command') || !e.messageId || !e.raw) continue;
@@ -49,9 +41,7 @@ export function cursorCommands(keys: Keys, events: readonly ChatEventInput[]): s
     const cur = newest.get(raw.channel);
     if (!cur || newerId(e.messageId, cur.id)) newest.set(raw.channel, { id: e.messageId, guild: typeof raw.guild === 'string' ? raw.guild : '' });
   }
-  if (!newest.size) return [];
-  const fields = [...newest].flatMap(([channel, v]) => [channel, `${v.id}|${v.guild}`]);
-  return [['hset', cursorKey(keys), ...fields]];
+  return Object.fromEntries([...newest].map(([channel, v]) => [channel, `${v.id}|${v.guild}`]));
 }
 
 /** Channel types that hold messages: text, announcement, and threads (forum posts are threads). */
@@ -69,8 +59,8 @@ export interface KnownChannel {
  * — once the adapter has published anything at all — message channels created after the newest message it
  * published (a thread or forum post opened, a channel added, while no session listened), read from their start.
  */
-export async function channelsToCatchUp(redis: Redis, keys: Keys, limits: CatchUpLimits, known: Iterable<KnownChannel> = [], now = Date.now()): Promise<CatchUpChannel[]> {
-  const all = await redis.hgetall(cursorKey(keys));
+export async function channelsToCatchUp(cursors: CursorStore, limits: CatchUpLimits, known: Iterable<KnownChannel> = [], now = Date.now()): Promise<CatchUpChannel[]> {
+  const all = await cursors.all();
   const out: CatchUpChannel[] = [];
   const stale: string[] = [];
   let newest = '';
@@ -81,7 +71,7 @@ export async function channelsToCatchUp(redis: Redis, keys: Keys, limits: CatchU
     if (at === null || now - at > limits.maxAgeMs) stale.push(channelId);
     else out.push({ channelId, after, guildId: guild || null });
   }
-  if (stale.length) await redis.hdel(cursorKey(keys), ...stale);
+  await cursors.forget(stale);
   if (newest) {
     for (const c of known) {
       if (!MESSAGE_CHANNEL_TYPES.has(c.type) || c.id in all || snowflakeTime(c.id) === null || !newerId(c.id, newest)) continue;

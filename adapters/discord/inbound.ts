@@ -2,11 +2,9 @@
  * The inbound pipeline: dispatches go in, in gateway order; their events are published in that order, in batches,
  * each once; what waits on an event (acknowledging an interaction) runs only after it is durably queued.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Logger } from 'pino';
-import { ChatEventSchema, type ChatEventInput } from '../../src/core/events.js';
-import type { Keys } from '../../src/redis/keys.js';
-import type { InboundSink } from '../types.js';
+import { type AdapterStore, type ChatEventInput, ChatEventSchema, type InboundSink } from '../../src/core/index.js';
 import { Lru } from './lru.js';
 
 /** One dispatch's worth of events, possibly still being prepared (a channel fetch). */
@@ -30,14 +28,14 @@ export interface InboundStats {
 /** Options of the pipeline. */
 export interface InboundPipelineOptions {
   sink: InboundSink;
-  redis: Redis;
-  keys: Keys;
+  /** The adapter's own keys: the seen marks of published events. */
+  store: AdapterStore;
   log: Logger;
   batchMax: number;
   publishRetryMs: number;
   dedupeTtlMs: number;
   /** More writes for the pipeline that marks a published batch as seen (the catch-up cursors). */
-  afterPublish?: (published: readonly ChatEventInput[]) => string[][];
+  afterPublish?: (published: readonly ChatEventInput[], tx: ChainableCommander) => void;
 }
 
 /** Ordered, batched, deduplicated publishing with retry. */
@@ -126,7 +124,7 @@ export class InboundPipeline {
   }
 
   private seenKey(id: string): string {
-    return this.o.keys.k('adapter', 'discord', 'seen', id);
+    return `seen:${id}`;
   }
 
   private async publish(input: ChatEventInput[]): Promise<void> {
@@ -149,16 +147,16 @@ export class InboundPipeline {
     }
     if (!valid.length) return;
     // A redelivered dispatch (RESUME replay, a second gateway connection) counts once, across processes too.
-    const seen = (await this.o.redis.pipeline(valid.map((e) => ['exists', this.seenKey(e.id)])).exec()) ?? [];
+    const seen = (await this.o.store.pipeline(valid.map((e) => ['exists', this.seenKey(e.id)])).exec()) ?? [];
     const fresh = valid.filter((_, i) => seen[i]?.[1] !== 1);
     this.stats.duplicates += valid.length - fresh.length;
     if (fresh.length) await this.o.sink.publish(fresh);
     this.stats.published += fresh.length;
     for (const e of valid) this.recent.set(e.id, true);
-    await this.o.redis
-      .pipeline([...fresh.map((e) => ['set', this.seenKey(e.id), '1', 'PX', String(this.o.dedupeTtlMs)]), ...(this.o.afterPublish?.(fresh) ?? [])])
-      .exec()
-      .catch(() => undefined);
+    const tx = this.o.store.pipeline();
+    for (const e of fresh) tx.set(this.seenKey(e.id), '1', 'PX', this.o.dedupeTtlMs);
+    this.o.afterPublish?.(fresh, tx);
+    await tx.exec().catch(() => undefined);
   }
 
   /** Waits until everything pushed so far is published (or the timeout); true when drained. */

@@ -1,8 +1,5 @@
 /** Gateway dispatches -> ChatEvents. Pure: everything it needs to look up comes through a NormalizeContext. */
-import { parseCommand } from '../../src/commands/parser.js';
-import type { ChatEventInput, ChatEventKind } from '../../src/core/events.js';
-import { chatKey, userKey } from '../../src/core/ids.js';
-import { makeEventId } from '../types.js';
+import { type ChatEventInput, type ChatEventKind, chatKey, makeEventId, parseCommand, userKey } from '../../src/core/index.js';
 import { VOTE_BUTTON_PREFIX, interactionToCommand } from './commands.js';
 import { MODERATOR_PERMISSIONS, parsePermissionBits } from './permissions.js';
 

@@ -2,14 +2,11 @@
 import { createHash } from 'node:crypto';
 import type { REST } from 'discord.js';
 import { Routes } from 'discord.js';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Action, ActionResult } from '../../src/core/actions.js';
-import { PermanentPlatformError } from '../../src/core/errors.js';
-import { chatKey, parseChatKey, parseUserKey } from '../../src/core/ids.js';
-import type { Keys } from '../../src/redis/keys.js';
+import { type ActionOf, type ActionResult, type AdapterStore, chatKey, parseChatKey, parseUserKey, type PlatformAction, PlatformError } from '../../src/core/index.js';
+import { sendParts } from '../kit/index.js';
 import { VOTE_BUTTON_PREFIX } from './commands.js';
-import { ALREADY_GONE, discordCode, toPlatformError } from './errors.js';
+import { ALREADY_GONE, discordCode, refused, toPlatformError } from './errors.js';
 import { DISCORD_MAX_CHARS, allowedMentions, renderText, splitMessage } from './format.js';
 import { POST_CHANNEL_TYPES, THREAD_TYPES, decodeReplyHandle, snowflakeTime, type ChannelInfo } from './normalize.js';
 
@@ -21,8 +18,8 @@ const MAX_TIMEOUT_MS = 28 * 24 * 3600 * 1000;
 /** What performing needs from the adapter. */
 export interface OutboundContext {
   rest: REST;
-  redis: Redis;
-  keys: Keys;
+  /** The adapter's own keys: DM channels, the parts of long texts sent so far. */
+  store: AdapterStore;
   log: Logger;
   /** Channel facts (type, guild, parent), from the gateway cache or a fetch. */
   channel(id: string): Promise<ChannelInfo>;
@@ -35,40 +32,33 @@ interface ApiMessage {
   channel_id?: string;
 }
 
-/** The chat an action goes to, resolving `inRef` (a thread made by an earlier action) through the ref store. */
-async function targetChat(action: Action, ctx: OutboundContext): Promise<string> {
-  if (action.inRef) {
-    const chat = await ctx.redis.hget(ctx.keys.k('ref', action.inRef), 'chat');
-    if (chat) return chat;
-  }
-  return action.chat;
-}
-
 function channelOf(chat: string): { chat: string; parent: string; channel: string; thread?: string } {
   let ref;
   try {
     ref = parseChatKey(chat);
   } catch {
-    throw new PermanentPlatformError(`not a chat id: ${chat.slice(0, 80)}`, 400);
+    throw refused('channel', `not a chat id: ${chat.slice(0, 80)}`);
   }
-  if (ref.platform !== 'discord') throw new PermanentPlatformError(`not a discord chat: ${chat.slice(0, 80)}`, 400);
+  if (ref.platform !== 'discord') throw refused('channel', `not a discord chat: ${chat.slice(0, 80)}`);
   return { chat, parent: ref.chatId, channel: ref.threadId ?? ref.chatId, ...(ref.threadId ? { thread: ref.threadId } : {}) };
 }
 
-function userOf(action: Action): string {
-  if (!action.user) throw new PermanentPlatformError(`${action.type} needs a user`, 400);
+function userOf(user: string): string {
   let u;
   try {
-    u = parseUserKey(action.user);
+    u = parseUserKey(user);
   } catch {
-    throw new PermanentPlatformError(`not a user id: ${action.user.slice(0, 80)}`, 400);
+    throw refused('user', `not a user id: ${user.slice(0, 80)}`);
   }
-  if (u.platform !== 'discord') throw new PermanentPlatformError(`not a discord user: ${action.user.slice(0, 80)}`, 400);
+  if (u.platform !== 'discord') throw refused('user', `not a discord user: ${user.slice(0, 80)}`);
   return u.userId;
 }
 
-function buttonsOf(action: Action): unknown[] | undefined {
-  if (!action.buttons?.length) return undefined;
+/** Actions that carry text to post. */
+type TextAction = ActionOf<'send'> | ActionOf<'dm'> | ActionOf<'answer'> | ActionOf<'thread'>;
+
+function buttonsOf(action: PlatformAction): unknown[] | undefined {
+  if (!('buttons' in action) || !action.buttons?.length) return undefined;
   return [
     {
       type: 1,
@@ -83,19 +73,22 @@ function nonceOf(actionId: string, part: number): string {
 }
 
 /** The message chunks of an action's text, rendered for Discord. */
-function chunksOf(action: Action): string[] {
+function chunksOf(action: TextAction): string[] {
   const text = action.text ?? '';
   if (!text.trim()) return [];
   return splitMessage(renderText(text, action.format));
 }
 
-async function postChunks(ctx: OutboundContext, channelId: string, action: Action, replyTo: string | undefined): Promise<string[]> {
+/**
+ * Posts an action's text, split at Discord's limit, part by part (kit's resumable send: a retried action posts only
+ * the parts not yet posted; the nonce also makes Discord drop a repeat of a part whose answer was lost).
+ */
+async function postChunks(ctx: OutboundContext, channelId: string, action: TextAction, replyTo: string | undefined): Promise<string[]> {
   const chunks = chunksOf(action);
   const components = buttonsOf(action);
-  if (!chunks.length && !components) throw new PermanentPlatformError('nothing to send: empty text', 400);
+  if (!chunks.length && !components) throw refused('POST /channels/:id/messages', 'nothing to send: empty text');
   if (!chunks.length) chunks.push('\u200b');
-  const ids: string[] = [];
-  for (const [i, content] of chunks.entries()) {
+  return sendParts(ctx.store, action.id, chunks, async (content, i) => {
     const first = i === 0;
     const body: Record<string, unknown> = {
       content,
@@ -106,49 +99,48 @@ async function postChunks(ctx: OutboundContext, channelId: string, action: Actio
     if (first && replyTo) body.message_reference = { message_id: replyTo, fail_if_not_exists: false };
     if (i === chunks.length - 1 && components) body.components = components;
     const msg = (await ctx.rest.post(Routes.channelMessages(channelId), { body })) as ApiMessage;
-    ids.push(msg.id);
-  }
-  return ids;
+    return msg.id;
+  });
 }
 
 async function guildOf(ctx: OutboundContext, channelId: string): Promise<string> {
   const info = await ctx.channel(channelId);
-  if (!info.guildId) throw new PermanentPlatformError('not a server channel: bans and timeouts need a server', 400);
+  if (!info.guildId) throw refused('guild', 'not a server channel: bans and timeouts need a server');
   return info.guildId;
 }
 
-/** Performs one action; errors come out as RateLimitedError, PermanentPlatformError or a retryable Error. */
-export async function performAction(action: Action, ctx: OutboundContext): Promise<ActionResult> {
+/** Performs one action; errors come out as PlatformError (wait, fail, or stop the chat) or a retryable Error. */
+export async function performAction(action: PlatformAction, ctx: OutboundContext): Promise<ActionResult> {
   try {
     return await perform(action, ctx);
   } catch (err) {
     const mapped = toPlatformError(err, action.type);
-    if (mapped instanceof PermanentPlatformError) {
-      if (mapped.status === 403) ctx.noteForbidden(action.chat);
-      ctx.log.warn({ platform: 'discord', action: action.type, chat: action.chat, status: mapped.status, code: discordCode(err) }, 'discord refused an action; not retried');
+    if (mapped instanceof PlatformError && mapped.final) {
+      if (mapped.scope === 'per-chat') ctx.noteForbidden(action.chat);
+      ctx.log.warn({ platform: 'discord', action: action.type, chat: action.chat, method: mapped.method, code: mapped.code, scope: mapped.scope }, 'discord refused an action; not retried');
     }
     throw mapped;
   }
 }
 
-async function perform(action: Action, ctx: OutboundContext): Promise<ActionResult> {
+async function perform(action: PlatformAction, ctx: OutboundContext): Promise<ActionResult> {
   const rest = ctx.rest;
   switch (action.type) {
     case 'send': {
-      const t = channelOf(await targetChat(action, ctx));
+      const t = channelOf(action.chat);
       return { messageIds: await postChunks(ctx, t.channel, action, action.replyTo), chat: t.chat };
     }
     case 'dm': {
-      const userId = userOf(action);
+      const userId = userOf(action.user);
       const channelId = await dmChannel(ctx, userId);
       return { messageIds: await postChunks(ctx, channelId, action, undefined), chat: chatKey('discord', channelId) };
     }
     case 'answer':
       return answer(action, ctx);
     case 'edit': {
-      const t = channelOf(await targetChat(action, ctx));
-      const messageId = need(action.messageId, 'edit needs messageId');
-      const content = renderText(action.text ?? '', action.format);
+      const t = channelOf(action.chat);
+      const messageId = action.messageId;
+      const content = renderText(action.text, action.format);
       // An edit cannot become two messages: cut at the limit, marked.
       const body: Record<string, unknown> = {
         content: content.length > DISCORD_MAX_CHARS ? `${content.slice(0, DISCORD_MAX_CHARS - 1).replace(/\\$/, '')}…` : content,
@@ -160,23 +152,22 @@ async function perform(action: Action, ctx: OutboundContext): Promise<ActionResu
       return { messageIds: [messageId], chat: t.chat };
     }
     case 'delete': {
-      const t = channelOf(await targetChat(action, ctx));
-      const messageId = need(action.messageId, 'delete needs messageId');
-      await idempotent(() => rest.delete(Routes.channelMessage(t.channel, messageId), reasonOf(action)));
+      const t = channelOf(action.chat);
+      const messageId = action.messageId;
+      await idempotent(() => rest.delete(Routes.channelMessage(t.channel, messageId)));
       return { messageIds: [messageId], chat: t.chat };
     }
     case 'purge':
       return purge(action, ctx);
     case 'pin': {
-      const t = channelOf(await targetChat(action, ctx));
-      const messageId = need(action.messageId, 'pin needs messageId');
-      await rest.put(Routes.channelMessagesPin(t.channel, messageId), reasonOf(action));
+      const t = channelOf(action.chat);
+      const messageId = action.messageId;
+      await rest.put(Routes.channelMessagesPin(t.channel, messageId));
       return { messageIds: [messageId], chat: t.chat };
     }
     case 'react': {
-      const t = channelOf(await targetChat(action, ctx));
-      const messageId = need(action.messageId, 'react needs messageId');
-      const emoji = need(action.emoji, 'react needs emoji');
+      const t = channelOf(action.chat);
+      const { messageId, emoji } = action;
       await rest.put(Routes.channelMessageOwnReaction(t.channel, messageId, encodeURIComponent(emoji.replace(/^<a?:/, '').replace(/>$/, ''))));
       return { messageIds: [messageId], chat: t.chat };
     }
@@ -185,13 +176,13 @@ async function perform(action: Action, ctx: OutboundContext): Promise<ActionResu
     case 'ban': {
       const t = channelOf(action.chat);
       const guildId = await guildOf(ctx, t.parent);
-      await rest.put(Routes.guildBan(guildId, userOf(action)), { body: { delete_message_seconds: 0 }, ...reasonOf(action) });
+      await rest.put(Routes.guildBan(guildId, userOf(action.user)), { body: { delete_message_seconds: 0 }, ...reasonOf(action.reason) });
       return { chat: t.chat };
     }
     case 'unban': {
       const t = channelOf(action.chat);
       const guildId = await guildOf(ctx, t.parent);
-      await idempotent(() => rest.delete(Routes.guildBan(guildId, userOf(action)), reasonOf(action)));
+      await idempotent(() => rest.delete(Routes.guildBan(guildId, userOf(action.user)), reasonOf(action.reason)));
       return { chat: t.chat };
     }
     case 'mute':
@@ -200,30 +191,25 @@ async function perform(action: Action, ctx: OutboundContext): Promise<ActionResu
       const guildId = await guildOf(ctx, t.parent);
       let until: string | null = null;
       if (action.type === 'mute') {
-        const end = action.until ?? (action.seconds !== undefined ? Date.now() + action.seconds * 1000 : undefined);
-        if (end === undefined) throw new PermanentPlatformError('mute needs until', 400);
-        if (end <= Date.now()) return { chat: t.chat };
-        until = new Date(Math.min(end, Date.now() + MAX_TIMEOUT_MS - 60_000)).toISOString();
+        if (action.until === undefined) throw refused('PATCH /guilds/:id/members/:id', 'a mute needs an end');
+        if (action.until <= Date.now()) return { chat: t.chat };
+        until = new Date(Math.min(action.until, Date.now() + MAX_TIMEOUT_MS - 60_000)).toISOString();
       }
-      await rest.patch(Routes.guildMember(guildId, userOf(action)), { body: { communication_disabled_until: until }, ...reasonOf(action) });
+      await rest.patch(Routes.guildMember(guildId, userOf(action.user)), { body: { communication_disabled_until: until }, ...reasonOf(action.reason) });
       return { chat: t.chat };
     }
     case 'slowmode': {
-      const t = channelOf(await targetChat(action, ctx));
-      const seconds = Math.max(0, Math.min(21_600, action.seconds ?? 0));
-      await rest.patch(Routes.channel(t.channel), { body: { rate_limit_per_user: seconds }, ...reasonOf(action) });
+      const t = channelOf(action.chat);
+      await rest.patch(Routes.channel(t.channel), { body: { rate_limit_per_user: action.seconds } });
       return { chat: t.chat };
     }
+    case 'listen':
+      throw refused('listen', 'Discord cannot be searched for hashtags');
   }
 }
 
-function need<T>(v: T | undefined, msg: string): T {
-  if (v === undefined || v === '') throw new PermanentPlatformError(msg, 400);
-  return v;
-}
-
-function reasonOf(action: Action): { reason?: string } {
-  return action.reason ? { reason: action.reason.slice(0, 512) } : {};
+function reasonOf(reason: string | undefined): { reason?: string } {
+  return reason ? { reason: reason.slice(0, 512) } : {};
 }
 
 /** Runs a delete-like call; "already gone" counts as done, so a retried action is not an error. */
@@ -237,21 +223,21 @@ async function idempotent(fn: () => Promise<unknown>): Promise<void> {
 }
 
 async function dmChannel(ctx: OutboundContext, userId: string): Promise<string> {
-  const key = ctx.keys.k('adapter', 'discord', 'dm', userId);
-  const cached = await ctx.redis.get(key);
+  const key = `dm:${userId}`;
+  const cached = await ctx.store.get(key);
   if (cached) return cached;
   const ch = (await ctx.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
-  await ctx.redis.set(key, ch.id, 'EX', 30 * 24 * 3600);
+  await ctx.store.set(key, ch.id, 'EX', 30 * 24 * 3600);
   return ch.id;
 }
 
 /** Answers a deferred interaction by follow-up; falls back to a plain message once the token has expired. */
-async function answer(action: Action, ctx: OutboundContext): Promise<ActionResult> {
-  const handle = action.replyHandle ? decodeReplyHandle(action.replyHandle) : null;
+async function answer(action: ActionOf<'answer'>, ctx: OutboundContext): Promise<ActionResult> {
+  const handle = decodeReplyHandle(action.replyHandle);
   if (handle) {
     try {
       const chunks = chunksOf(action);
-      if (!chunks.length) throw new PermanentPlatformError('nothing to send: empty text', 400);
+      if (!chunks.length) throw refused('POST /webhooks/:id/:token', 'nothing to send: empty text');
       const ids: string[] = [];
       for (const [i, content] of chunks.entries()) {
         const body: Record<string, unknown> = { content, allowed_mentions: { parse: [] } };
@@ -271,8 +257,8 @@ async function answer(action: Action, ctx: OutboundContext): Promise<ActionResul
       ctx.log.info({ platform: 'discord', chat: action.chat }, 'interaction expired; answering in the chat instead');
     }
   }
-  const t = channelOf(await targetChat(action, ctx));
-  return { messageIds: await postChunks(ctx, t.channel, action, action.replyTo), chat: t.chat };
+  const t = channelOf(action.chat);
+  return { messageIds: await postChunks(ctx, t.channel, action, undefined), chat: t.chat };
 }
 
 async function recentMessageIds(ctx: OutboundContext, channelId: string, count: number): Promise<string[]> {
@@ -291,8 +277,8 @@ async function recentMessageIds(ctx: OutboundContext, channelId: string, count: 
 }
 
 /** Deletes the last `count` messages (or `messageIds`): bulk for those under 14 days, one by one for older ones. */
-async function purge(action: Action, ctx: OutboundContext): Promise<ActionResult> {
-  const t = channelOf(await targetChat(action, ctx));
+async function purge(action: ActionOf<'purge'>, ctx: OutboundContext): Promise<ActionResult> {
+  const t = channelOf(action.chat);
   const ids = action.messageIds?.length ? [...new Set(action.messageIds)] : await recentMessageIds(ctx, t.channel, action.count ?? 1);
   const now = Date.now();
   const young: string[] = [];
@@ -305,27 +291,27 @@ async function purge(action: Action, ctx: OutboundContext): Promise<ActionResult
   for (let i = 0; i < young.length; i += 100) {
     const batch = young.slice(i, i + 100);
     if (batch.length === 1) old.push(batch[0]!);
-    else await ctx.rest.post(Routes.channelBulkDelete(t.channel), { body: { messages: batch }, ...reasonOf(action) });
+    else await ctx.rest.post(Routes.channelBulkDelete(t.channel), { body: { messages: batch } });
   }
-  for (const id of old) await idempotent(() => ctx.rest.delete(Routes.channelMessage(t.channel, id), reasonOf(action)));
+  for (const id of old) await idempotent(() => ctx.rest.delete(Routes.channelMessage(t.channel, id)));
   return { messageIds: ids, chat: t.chat };
 }
 
-function threadName(action: Action): string {
+function threadName(action: ActionOf<'thread'>): string {
   const raw = action.title ?? action.text?.split('\n')[0] ?? 'Thread';
   const name = raw.replace(/\s+/g, ' ').trim().slice(0, 100);
   return name || 'Thread';
 }
 
 /** Starts a thread on a message (or a forum post, or a bare thread) and posts the text into it. */
-async function thread(action: Action, ctx: OutboundContext): Promise<ActionResult> {
+async function thread(action: ActionOf<'thread'>, ctx: OutboundContext): Promise<ActionResult> {
   const t = channelOf(action.chat);
   const name = threadName(action);
   let threadId: string;
   let posted: string[] = [];
   if (action.messageId) {
     try {
-      const th = (await ctx.rest.post(Routes.threads(t.parent, action.messageId), { body: { name, auto_archive_duration: 1440 }, ...reasonOf(action) })) as { id: string };
+      const th = (await ctx.rest.post(Routes.threads(t.parent, action.messageId), { body: { name, auto_archive_duration: 1440 } })) as { id: string };
       threadId = th.id;
     } catch (err) {
       // A thread started on a message has the message's id: a retried action finds the one it made.
@@ -338,7 +324,6 @@ async function thread(action: Action, ctx: OutboundContext): Promise<ActionResul
       const content = chunksOf(action)[0] ?? name;
       const th = (await ctx.rest.post(Routes.threads(t.parent), {
         body: { name, auto_archive_duration: 1440, message: { content, allowed_mentions: { parse: [] } } },
-        ...reasonOf(action),
       })) as { id: string; message?: { id: string } };
       threadId = th.id;
       posted = [th.message?.id ?? th.id];
@@ -349,8 +334,8 @@ async function thread(action: Action, ctx: OutboundContext): Promise<ActionResul
       }
       return { chat: chatKey('discord', t.parent, threadId), messageIds: posted };
     }
-    if (THREAD_TYPES.has(info.type)) throw new PermanentPlatformError('cannot start a thread inside a thread', 400);
-    const th = (await ctx.rest.post(Routes.threads(t.parent), { body: { name, type: 11, auto_archive_duration: 1440 }, ...reasonOf(action) })) as { id: string };
+    if (THREAD_TYPES.has(info.type)) throw refused('POST /channels/:id/threads', 'cannot start a thread inside a thread');
+    const th = (await ctx.rest.post(Routes.threads(t.parent), { body: { name, type: 11, auto_archive_duration: 1440 } })) as { id: string };
     threadId = th.id;
   }
   if (action.text?.trim()) posted = await postChunks(ctx, threadId, action, undefined);

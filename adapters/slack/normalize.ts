@@ -4,7 +4,7 @@
  * names and admin rights and passes them in. Event ids are stable across Slack's redeliveries (they come from the
  * message's `ts`, not from `event_id`, which differs between the `message` and `app_mention` copies of one message).
  */
-import type { ChatEventInput } from '../../src/core/events.js';
+import type { ChatEventInput } from '../../src/core/index.js';
 import { emojiOfName } from './emoji.js';
 import { slackChat, slackUser, tsToMs } from './ids.js';
 

@@ -1,9 +1,9 @@
 /**
- * Who administers each group, from getChatAdministrators, cached briefly in memory and in Redis (so every process
+ * Who administers each group, from getChatAdministrators, cached briefly in memory and in the adapter's store (so every process
  * shares one lookup per expiry), dropped when a chat_member update says rights changed. Also yields the bot's own rights.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { AdapterStore } from '../../src/core/index.js';
 import { TelegramError } from 'telegraf';
 
 /** Rights the bot needs in a group for moderation, with the words an operator understands. */
@@ -43,7 +43,8 @@ export class AdminCache {
   constructor(
     private readonly opts: {
       fetch: (chatId: number) => Promise<AdminRecord[]>;
-      redis: Redis;
+      /** The adapter's store; the list is kept under `key(chatId)` there. */
+      store: AdapterStore;
       key: (chatId: number) => string;
       ttlMs: number;
       botId: number;
@@ -59,7 +60,7 @@ export class AdminCache {
     return hit && hit.expires > Date.now() ? hit.admins : undefined;
   }
 
-  /** The admin ids of a chat: memory, then Redis, then the API. Undefined when Telegram would not say. */
+  /** The admin ids of a chat: memory, then the store, then the API. Undefined when Telegram would not say. */
   async get(chatId: number): Promise<ReadonlySet<number> | undefined> {
     const fresh = this.peek(chatId);
     if (fresh) return fresh;
@@ -74,7 +75,7 @@ export class AdminCache {
   /** Forgets a chat's list here and for every process. */
   async invalidate(chatId: number): Promise<void> {
     this.mem.delete(chatId);
-    await this.opts.redis.del(this.opts.key(chatId)).catch(() => undefined);
+    await this.opts.store.del(this.opts.key(chatId)).catch(() => undefined);
   }
 
   private remember(chatId: number, entry: Entry, ttlMs: number): Set<number> {
@@ -86,7 +87,7 @@ export class AdminCache {
   private async load(chatId: number): Promise<ReadonlySet<number> | undefined> {
     const key = this.opts.key(chatId);
     try {
-      const [cached, ttl] = await Promise.all([this.opts.redis.get(key), this.opts.redis.pttl(key)]);
+      const [cached, ttl] = await Promise.all([this.opts.store.get(key), this.opts.store.pttl(key)]);
       if (cached) {
         const entry = JSON.parse(cached) as Entry;
         this.opts.onBotRights(chatId, entry.bot);
@@ -104,7 +105,7 @@ export class AdminCache {
       };
       this.failedLogged.delete(chatId);
       this.opts.onBotRights(chatId, entry.bot);
-      await this.opts.redis.set(key, JSON.stringify(entry), 'PX', this.opts.ttlMs).catch(() => undefined);
+      await this.opts.store.set(key, JSON.stringify(entry), 'PX', this.opts.ttlMs).catch(() => undefined);
       return this.remember(chatId, entry, this.opts.ttlMs);
     } catch (err) {
       if (!this.failedLogged.has(chatId)) {

@@ -1,8 +1,6 @@
 /** Telegram updates -> ChatEvents. Pure: everything it needs to know (admins, topics) comes in through the context. */
 import type { MessageEntity, ReactionType } from '@telegraf/types';
-import { makeEventId } from '../types.js';
-import type { ChatEventInput } from '../../src/core/events.js';
-import { chatKey, userKey } from '../../src/core/ids.js';
+import { chatKey, makeEventId, userKey, type ChatEventInput } from '../../src/core/index.js';
 
 /** A loosely typed update: what arrives may be newer than our typings, or hostile. */
 export type RawUpdate = Record<string, unknown>;

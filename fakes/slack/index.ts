@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../../test/fakes/types.js';
+import type { OutboxEntry, SandboxMessageInput, SandboxPlatform, SandboxUser } from '../../src/core/index.js';
 import { findButton } from './blocks.js';
 import { FakeEventsHttp, type EventsHttpOptions, type HttpDelivery } from './events-http.js';
 import type { RateLimitOptions } from './limits.js';
@@ -96,6 +96,8 @@ export class SlackFake implements SandboxPlatform {
   readonly web: FakeWebApi;
   readonly socket: FakeSocketMode;
   readonly tokens: { bot: string; app: string; signingSecret: string; verification: string };
+  /** What the sandbox's adapter is given, by environment variable name (contract §4). */
+  readonly credentials: Readonly<Record<string, string>>;
   /** Every Events API body sent to the app, in order. */
   readonly eventsSent: Record<string, unknown>[] = [];
   private http: FakeEventsHttp | undefined;
@@ -111,6 +113,7 @@ export class SlackFake implements SandboxPlatform {
       signingSecret: opts.signingSecret ?? FAKE_SLACK_TOKENS.signingSecret,
       verification: randomBytes(12).toString('base64url'),
     };
+    this.credentials = { SLACK_BOT_TOKEN: this.tokens.bot, SLACK_APP_TOKEN: this.tokens.app, SLACK_SIGNING_SECRET: this.tokens.signingSecret };
     const tokens = new Map<string, FakeToken>([
       [this.tokens.bot, { kind: 'bot', userId: this.state.bot.id, scopes: opts.botScopes ?? BOT_SCOPES }],
       [this.tokens.app, { kind: 'app', userId: this.state.bot.id, scopes: ['connections:write'] }],

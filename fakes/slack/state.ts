@@ -1,6 +1,6 @@
 /** The fake Slack's workspace: one team, its users, channels, messages (by `ts`), reactions and pins, and what the bot did. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { OutboxEntry, SandboxUser } from '../../test/fakes/types.js';
+import type { OutboxEntry, SandboxUser } from '../../src/core/index.js';
 
 /** A workspace member (or the bot user). */
 export interface SlackUser {

@@ -3,7 +3,9 @@ import { CommandRegistry, helpCommand } from '../commands/router.js';
 import { createAmaFeature, type AmaFeature } from '../features/ama/index.js';
 import { createHistory } from '../features/history/index.js';
 import { createModeration } from '../features/moderation/index.js';
+import { durationMs } from '../config/load.js';
 import { dashboardCommand } from '../http/dashboard/command.js';
+import { standingFeature } from '../http/standing.js';
 import { liveNotesFeature } from '../pipeline/live-notes.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import { createHandleEvent, type Feature, type HandleEvent } from '../pipeline/handle-event.js';
@@ -21,7 +23,8 @@ export function buildCore(deps: CoreDeps, opts: { llmApiKey?: string | undefined
   const history = createHistory(deps, { llmApiKey: opts.llmApiKey });
   const moderation = createModeration(deps);
   // Live notes wrap everything after them, so the dashboard hears of each handled event once it is handled.
-  const before: Feature[] = [liveNotesFeature(deps), moderation.feature];
+  // Standing records what adapters say of dashboard grant holders (are they still admins?); one prefetched key per event.
+  const before: Feature[] = [liveNotesFeature(deps), standingFeature(deps, durationMs(deps.config.http.standingMaxAge)), moderation.feature];
   const ama = createAmaFeature(deps, opts.llmApiKey ? { llmApiKey: opts.llmApiKey } : {});
   const after: Feature[] = [ama.feature];
   registry.register(...history.commands, ...moderation.commands, ...ama.commands, dashboardCommand(opts.publicUrl ? { baseUrl: opts.publicUrl } : {}), helpCommand(registry));

@@ -1,6 +1,6 @@
 /** Runs the parts of Townhall a process is asked to run: core workers, outbound runners, adapters' inbound, scheduler, HTTP. */
 import type { FastifyPluginAsync } from 'fastify';
-import type { PlatformAdapter } from '../../adapters/types.js';
+import type { PlatformAdapter } from '../core/adapter.js';
 import { buildServer, type RoutePlugin, type TownhallServer } from '../http/server.js';
 import { startInboundWorker } from '../queue/inbound-worker.js';
 import { allQueues } from '../queue/names.js';

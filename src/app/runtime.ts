@@ -2,15 +2,17 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config, Env } from '../../config/schema.js';
+import type { AdapterDeps } from '../core/adapter.js';
+import type { Platform } from '../core/ids.js';
 import { loadConfig } from '../config/load.js';
 import { TownhallMetrics } from '../http/metrics.js';
 import { createLogger } from '../log.js';
 import type { CoreDeps } from '../pipeline/context.js';
 import { DeadLetterStore } from '../queue/dead-letter.js';
 import { InboundQueue } from '../queue/inbound.js';
-import { OutboundQueue } from '../queue/outbound.js';
+import { OutboundQueue, outboundControl } from '../queue/outbound.js';
 import { createRedis, discoverRedis, redactUrl, type SpawnedRedis } from '../redis/connect.js';
-import { Keys } from '../redis/keys.js';
+import { adapterKeyPrefix, Keys } from '../redis/keys.js';
 
 /** What every command that touches Redis shares. */
 export interface Runtime {
@@ -26,6 +28,8 @@ export interface Runtime {
   deadLetters: DeadLetterStore;
   deps: CoreDeps;
   spawned?: SpawnedRedis;
+  /** What a platform's adapter gets: the inbound sink, a connection prefixed to its own keys, the runner's control, a logger. */
+  adapterDeps(platform: Platform): AdapterDeps;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,12 @@ export async function openRuntime(opts: {
   const outbound = new OutboundQueue({ url, keys });
   const deadLetters = new DeadLetterStore(redis, keys);
   const deps: CoreDeps = { redis, keys, config, outbound, log, now: opts.now ?? Date.now, metrics };
+  const stores: Redis[] = [];
+  const adapterDeps = (platform: Platform): AdapterDeps => {
+    const store = createRedis(url, { name: `townhall-adapter-${platform}`, keyPrefix: adapterKeyPrefix(keys, platform) });
+    stores.push(store);
+    return { sink: inbound, store, outbound: outboundControl(redis, keys, platform), log: log.child({ platform }) };
+  };
   return {
     config,
     env,
@@ -71,8 +81,10 @@ export async function openRuntime(opts: {
     deadLetters,
     deps,
     ...(spawned ? { spawned } : {}),
+    adapterDeps,
     close: async () => {
       await Promise.allSettled([inbound.close(), outbound.close()]);
+      for (const s of stores) s.disconnect();
       redis.disconnect();
       await spawned?.stop();
     },

@@ -1,26 +1,21 @@
-/** `townhall sandbox` / `npm run demo`: fake Telegram, Discord and X on 127.0.0.1, the real client libraries wired to
- * them, the whole bot, the dashboard, and the sandbox control routes of contract §7. */
+/**
+ * `townhall sandbox` / `npm run demo`: every registered platform's fake on 127.0.0.1, the real client libraries wired
+ * to them, the whole bot, the dashboard, and the sandbox control routes of contract §7. The fakes and adapters are
+ * handed in (`platforms`): src/ never imports them.
+ */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
-import { createDiscordAdapter } from '../../adapters/discord/index.js';
-import { createTelegramAdapter } from '../../adapters/telegram/index.js';
-import { createXAdapter } from '../../adapters/twitter/index.js';
-import type { AdapterDeps, PlatformAdapter } from '../../adapters/types.js';
 import type { Config } from '../../config/schema.js';
-import { PLATFORMS, type Platform } from '../core/ids.js';
+import type { PlatformAdapter } from '../core/adapter.js';
+import { isPlatform, PLATFORMS, type Platform } from '../core/ids.js';
+import type { SandboxPlatform, SandboxUser } from '../core/sandbox.js';
 import { runRoles, type Running } from '../app/roles.js';
 import { openRuntime, type Runtime } from '../app/runtime.js';
 import { apiRoutes } from '../http/routes/index.js';
 import { createLogger, quietLogger } from '../log.js';
-import { FAKE_TELEGRAM_TOKEN, startTelegramFake } from '../../test/fakes/telegram/index.js';
-import { startDiscordFake } from '../../test/fakes/discord/index.js';
-import { startXFake } from '../../test/fakes/x/index.js';
-import type { SandboxPlatform, SandboxUser } from '../../test/fakes/types.js';
 import { dashboardPlugins } from '../http/dashboard-mount.js';
-
-const SANDBOX_DISCORD_TOKEN = 'sandbox.discord.token-not-a-real-secret-000000';
-const SANDBOX_X_CREDENTIALS = { appKey: 'sandbox-app-key', appSecret: 'sandbox-app-secret', accessToken: 'sandbox-access-token', accessSecret: 'sandbox-access-secret' };
+import type { PlatformModules } from './main.js';
 
 /** A running sandbox. */
 export interface Sandbox {
@@ -47,6 +42,8 @@ export interface SandboxOptions {
   quiet?: boolean;
   overrides?: Partial<Config>;
   now?: () => number;
+  /** Every platform's fake and adapter factory (townhall.ts hands in fakes/ and adapters/). */
+  platforms: PlatformModules;
 }
 
 /** Starts the fakes, the bot on them and the HTTP server. */
@@ -54,14 +51,10 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
   const log = o.quiet ? quietLogger() : createLogger();
   const rt = await openRuntime({ configFile: o.configFile, spawn: 'throwaway', log, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.overrides ? { overrides: o.overrides } : {}), ...(o.now ? { now: o.now } : {}) });
   const adminToken = rt.env.TOWNHALL_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
-  const [tg, dc, x] = await Promise.all([startTelegramFake({ floodControl: false, dmRequiresStart: false }), startDiscordFake(), startXFake()]);
-  const fakes: Record<Platform, SandboxPlatform> = { telegram: tg, discord: dc, x };
-  const deps = (platform: Platform): AdapterDeps => ({ sink: rt.inbound, redis: rt.redis, keys: rt.keys, log: log.child({ platform }) });
-  const adapters: PlatformAdapter[] = [
-    createTelegramAdapter({ token: FAKE_TELEGRAM_TOKEN, apiRoot: tg.url, pollTimeoutSeconds: 1, retryDelayMs: 200 }, deps('telegram')),
-    createDiscordAdapter({ token: SANDBOX_DISCORD_TOKEN, apiBaseUrl: dc.url, registerCommands: 'guilds' }, deps('discord')),
-    createXAdapter({ credentials: SANDBOX_X_CREDENTIALS, apiBaseUrl: x.url, pollIntervalMs: 1000, minPollIntervalMs: 250, isAdmin: (userId, _u, conv) => x.isAdmin(userId, conv) }, deps('x')),
-  ];
+  const started = await Promise.all(PLATFORMS.map((p) => o.platforms.fakes[p]()));
+  const fakes = Object.fromEntries(PLATFORMS.map((p, i) => [p, started[i]!])) as Record<Platform, SandboxPlatform>;
+  const adapters: PlatformAdapter[] = [];
+  for (const p of PLATFORMS) adapters.push((await o.platforms.adapters[p]()).forSandbox(fakes[p], rt.adapterDeps(p)));
   const running = await runRoles(rt, {
     roles: ['core', 'outbound', 'scheduler', 'inbound', 'http'],
     adapters,
@@ -71,7 +64,9 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
   const url = running.httpUrl!;
   const replayDone = o.replay ? replayIntoFakes(fakes, o.replay, o.rate ?? 20) : Promise.resolve(0);
   if (o.print) {
-    console.log(`\nTownhall sandbox is running (no tokens needed)\n  dashboard:  ${url}/   (admin token: ${adminToken})\n  API:        ${url}/api/amas   (Authorization: Bearer ${adminToken})\n  sandbox:    POST ${url}/sandbox/telegram/messages  {"chat":"-1001","user":{"id":"1","name":"Ann"},"text":"/ask When is the listing?"}\n              GET  ${url}/sandbox/telegram/outbox\n  fakes:      telegram ${tg.url}  discord ${dc.url}  x ${x.url}\n  health:     ${url}/healthz  ${url}/readyz  ${url}/metrics\n${o.replay ? `  replaying ${o.replay} at ${o.rate ?? 20} msg/s\n` : ''}Stop with Ctrl-C.\n`);
+    const first = PLATFORMS[0];
+    const fakeUrls = PLATFORMS.map((p) => `${p} ${fakes[p].url}`).join('  ');
+    console.log(`\nTownhall sandbox is running (no tokens needed)\n  dashboard:  ${url}/   (admin token: ${adminToken})\n  API:        ${url}/api/amas   (Authorization: Bearer ${adminToken})\n  sandbox:    POST ${url}/sandbox/${first}/messages  {"chat":"-1001","user":{"id":"1","name":"Ann"},"text":"/ask When is the listing?"}\n              GET  ${url}/sandbox/${first}/outbox\n  fakes:      ${fakeUrls}\n  health:     ${url}/healthz  ${url}/readyz  ${url}/metrics\n${o.replay ? `  replaying ${o.replay} at ${o.rate ?? 20} msg/s\n` : ''}Stop with Ctrl-C.\n`);
   }
   return {
     url,
@@ -82,7 +77,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     replayDone,
     close: async () => {
       await running.close();
-      await Promise.allSettled([tg.close(), dc.close(), x.close()]);
+      await Promise.allSettled(Object.values(fakes).map((f) => f.close()));
       await rt.close();
     },
   };
@@ -95,7 +90,7 @@ async function replayIntoFakes(fakes: Record<Platform, SandboxPlatform>, file: s
   let n = 0;
   for (const line of lines) {
     const r = JSON.parse(line) as { platform?: Platform; chat: string; user: SandboxUser | string; text: string; replyTo?: string };
-    const platform = r.platform && PLATFORMS.includes(r.platform) ? r.platform : 'telegram';
+    const platform = r.platform && isPlatform(r.platform) ? r.platform : PLATFORMS[0];
     const user = typeof r.user === 'string' ? { id: r.user, name: r.user } : r.user;
     await fakes[platform].injectMessage({ chat: String(r.chat), user, text: r.text });
     n++;
@@ -105,20 +100,36 @@ async function replayIntoFakes(fakes: Record<Platform, SandboxPlatform>, file: s
   return n;
 }
 
+/** A path under /sandbox/, however it is cased. */
+function isSandboxPath(path: string): boolean {
+  return /^\/+sandbox(?:\/|$)/i.test(path);
+}
+
+/** The request path percent-decoded (an undecodable one is kept as sent, which the router will not match either). */
+export function decodedPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Loopback-only control routes of contract §7. */
 function sandboxRoutes(fakes: Record<Platform, SandboxPlatform>): FastifyPluginAsync {
   return async (app) => {
     app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith('/sandbox/')) return;
+      // Judged on the path the router matched (and the decoded URL), never the raw one: /%73andbox/... is /sandbox/...
+      if (!isSandboxPath(req.routeOptions.url ?? '') && !isSandboxPath(decodedPath(req.url))) return;
       if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.ip)) return reply.code(403).send({ error: 'the sandbox answers loopback only' });
     });
-    const fakeOf = (p: string) => (PLATFORMS as readonly string[]).includes(p) ? fakes[p as Platform] : undefined;
+    const fakeOf = (p: string) => (isPlatform(p) ? fakes[p] : undefined);
     const bad = (reply: { code: (n: number) => { send: (b: unknown) => unknown } }, msg: string) => reply.code(400).send({ error: msg });
     const isUser = (u: unknown): u is SandboxUser => !!u && typeof u === 'object' && typeof (u as SandboxUser).id === 'string' && typeof (u as SandboxUser).name === 'string';
 
     app.post<{ Params: { platform: string }; Body: { chat?: unknown; user?: unknown; text?: unknown; replyTo?: unknown; thread?: unknown } }>('/sandbox/:platform/messages', async (req, reply) => {
       const fake = fakeOf(req.params.platform);
-      if (!fake) return reply.code(404).send({ error: `unknown platform ${req.params.platform}: telegram, discord or x` });
+      if (!fake) return reply.code(404).send({ error: `unknown platform ${req.params.platform}: ${PLATFORMS.join(', ')}` });
       const b = req.body ?? {};
       if (typeof b.chat !== 'string' || !b.chat) return bad(reply, 'chat: a string is required');
       if (!isUser(b.user)) return bad(reply, 'user: {id, name, admin?} is required');

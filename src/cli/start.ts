@@ -1,7 +1,8 @@
 /** `start`, `worker`, `replay`, `import` and `status`: the long-running and queue-facing sub-commands. */
-import { createAdaptersFromEnv } from '../../adapters/registry.js';
 import { runRoles, type Role, type Running } from '../app/roles.js';
-import { openRuntime } from '../app/runtime.js';
+import { openRuntime, type Runtime } from '../app/runtime.js';
+import type { AdapterRegistry, PlatformAdapter } from '../core/adapter.js';
+import { PLATFORMS } from '../core/ids.js';
 import { apiRoutes } from '../http/routes/index.js';
 import { dashboardPlugins } from '../http/dashboard-mount.js';
 import { guessFormat, type LogFormat } from '../ingest/formats.js';
@@ -11,11 +12,25 @@ import { formatStatus, readStatus } from './status.js';
 import { replayLog } from './replay.js';
 import { redactUrl } from '../redis/connect.js';
 
+/**
+ * One adapter per platform whose credentials are in the environment (contract §4); the rest stay off. Only the
+ * factories of platforms with credentials keep their SDK loaded.
+ */
+export async function createAdapters(rt: Runtime, registry: AdapterRegistry): Promise<PlatformAdapter[]> {
+  const out: PlatformAdapter[] = [];
+  for (const platform of PLATFORMS) {
+    const factory = await registry[platform]();
+    const adapter = factory.create({ config: rt.config, env: rt.env }, rt.adapterDeps(platform));
+    if (adapter) out.push(adapter);
+  }
+  return out;
+}
+
 /** `townhall start`: every role in one process, Redis started locally (append-only) when none answers. */
-export async function startAll(opts: { configFile?: string | undefined }): Promise<Running> {
+export async function startAll(opts: { configFile?: string | undefined; adapters: AdapterRegistry }): Promise<Running> {
   const rt = await openRuntime({ configFile: opts.configFile, spawn: 'persistent' });
-  const adapters = await createAdaptersFromEnv(rt);
-  if (!adapters.length) rt.log.warn('no platform credentials set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN, X_*): running core, scheduler and HTTP only. Try `npm run demo` for a sandbox.');
+  const adapters = await createAdapters(rt, opts.adapters);
+  if (!adapters.length) rt.log.warn('no platform credentials set (see .env.example): running core, scheduler and HTTP only. Try `npm run demo` for a sandbox.');
   const running = await runRoles(rt, {
     roles: ['core', 'outbound', 'scheduler', 'inbound', 'http'],
     adapters,
@@ -31,10 +46,10 @@ export async function startAll(opts: { configFile?: string | undefined }): Promi
 }
 
 /** `townhall worker --role`: extra workers sharing the same Redis. */
-export async function startWorker(opts: { role: 'core' | 'outbound' | 'scheduler' | 'all'; configFile?: string | undefined }): Promise<Running> {
+export async function startWorker(opts: { role: 'core' | 'outbound' | 'scheduler' | 'all'; configFile?: string | undefined; adapters: AdapterRegistry }): Promise<Running> {
   const rt = await openRuntime({ configFile: opts.configFile, spawn: 'never' });
   const roles: Role[] = opts.role === 'all' ? ['core', 'outbound', 'scheduler'] : [opts.role];
-  const adapters = roles.includes('outbound') ? await createAdaptersFromEnv(rt) : [];
+  const adapters = roles.includes('outbound') ? await createAdapters(rt, opts.adapters) : [];
   const running = await runRoles(rt, { roles, adapters });
   rt.log.info({ roles, redis: redactUrl(rt.url) }, 'townhall worker started');
   const close = running.close;

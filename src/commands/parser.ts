@@ -1,4 +1,5 @@
 /** Parses chat commands: `/cmd@botname args`, quoted arguments, mentions, durations and times. */
+import { isUserId, nativeMention } from '../platform/index.js';
 
 /** A parsed command. */
 export interface ParsedCommand {
@@ -78,9 +79,9 @@ function zoneOffsetMs(zone: string | undefined): number {
 export function parseUserArg(arg: string): { username: string } | { id: string } | null {
   const a = arg.trim();
   if (/^@[A-Za-z0-9_.]{1,64}$/.test(a)) return { username: a.slice(1).toLowerCase() };
-  if (/^(telegram|discord|x):user:[^:\s]+$/.test(a)) return { id: a };
-  const discordMention = /^<@!?(\d+)>$/.exec(a);
-  if (discordMention) return { id: `discord:user:${discordMention[1]}` };
+  if (isUserId(a)) return { id: a };
+  const mentioned = nativeMention(a);
+  if (mentioned) return { id: mentioned };
   if (/^\d{1,25}$/.test(a)) return { id: a };
   return null;
 }

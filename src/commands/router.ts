@@ -4,6 +4,7 @@ import type { Feature } from '../pipeline/handle-event.js';
 import type { EventContext } from '../pipeline/context.js';
 import { auditInto } from '../pipeline/audit.js';
 import { BOT_USERNAME, parseCommand, type ParsedCommand } from './parser.js';
+import { capabilitiesOf, type Platform } from '../platform/index.js';
 
 /** Who may run a command. */
 export type Permission = 'everyone' | 'host' | 'moderator';
@@ -57,9 +58,9 @@ export class CommandRegistry {
     return [...new Set(this.byName.values())];
   }
 
-  /** On X a command is a mention containing the words: `@townhall_bot ask …` or `@townhall_bot /ask …`. */
-  private commandText(platform: string, text: string): string {
-    if (platform !== 'x') return text;
+  /** Where the bot sees only what is addressed to it (X), a command is a mention with the words: `@townhall_bot ask …` or `@townhall_bot /ask …`. */
+  private commandText(platform: Platform, text: string): string {
+    if (!capabilitiesOf(platform).addressedOnly) return text;
     const stripped = text.replace(/^(\s*@[A-Za-z0-9_]{1,15})+\s*/, '');
     if (stripped.startsWith('/')) return stripped;
     const word = /^([A-Za-z]+)\b/.exec(stripped)?.[1]?.toLowerCase();

@@ -19,6 +19,26 @@ export class ConfigError extends Error {
 
 const SECRET_KEYS = /token|secret|password|apikey|api_key|bearer/i;
 
+/** Values that are credentials whatever their key is called: the known token shapes, and secrets inside URLs. */
+const SECRET_VALUES: [RegExp, string][] = [
+  [/^\d{5,16}:[A-Za-z0-9_-]{30,}$/, 'a Telegram bot token'],
+  [/^[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}$/, 'a Discord bot token'],
+  [/\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}/, 'an API key'],
+  [/\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35})\b/, 'an access token'],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/, 'a signed token (JWT)'],
+  [/^(?:Bearer|Basic)\s+\S{8,}/i, 'an Authorization header'],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key'],
+  [/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s@]+@/i, 'a URL with credentials in it'],
+  [/[?&](?:access_token|token|api[_-]?key|key|secret|password|passwd|sig|signature)=[^&#\s]{6,}/i, 'a URL with a credential in its query'],
+  // A long unbroken run of mixed letters and digits is how generated secrets look; names and ids are not like that.
+  [/^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9_+/=-]{32,}$/, 'a generated secret'],
+];
+
+/** What a value looks like when it looks like a credential, else undefined. */
+export function secretShape(value: string): string | undefined {
+  return SECRET_VALUES.find(([re]) => re.test(value.trim()))?.[1];
+}
+
 /** Reads `.env` (if present), the YAML file and the environment; throws ConfigError with the offending key. */
 export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: Partial<Config> } = {}): LoadedConfig {
   const rawEnv = opts.env ?? process.env;
@@ -43,6 +63,9 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
     }
     const leaked = findSecretKey(yamlData);
     if (leaked) throw new ConfigError(`${path.basename(file)}: key "${leaked}" looks like a secret; secrets come only from the environment (see .env.example)`);
+    // The value itself is never echoed: the message names the key and what the value looks like.
+    const valued = findSecretValue(yamlData);
+    if (valued) throw new ConfigError(`${path.basename(file)}: the value of "${valued.key}" looks like ${valued.what}; secrets come only from the environment (see .env.example)`);
   }
   const merged = { ...(yamlData as object), ...(opts.overrides ?? {}) };
   const parsed = ConfigSchema.safeParse(merged);
@@ -70,6 +93,20 @@ function findSecretKey(v: unknown, at = ''): string | undefined {
     if (SECRET_KEYS.test(k)) return p;
     const inner = findSecretKey(val, p);
     if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** The first string value anywhere in the YAML that looks like a credential, with its key. */
+function findSecretValue(v: unknown, at = ''): { key: string; what: string } | undefined {
+  if (typeof v === 'string') {
+    const what = secretShape(v);
+    return what ? { key: at || '(root)', what } : undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  for (const [k, val] of Object.entries(v)) {
+    const found = findSecretValue(val, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k);
+    if (found) return found;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 /** The inbound border type: what adapters put on the inbound queue and the core consumes. */
 import { z } from 'zod';
+import { CHAT_ID_PATTERN, USER_ID_PATTERN } from '../platform/index.js';
 import { PlatformSchema } from './ids.js';
 
 /** Version of the ChatEvent wire format; bump on incompatible change. */
@@ -8,8 +9,8 @@ export const CHAT_EVENT_VERSION = 1;
 /** Longest text accepted from a platform; longer input is rejected at the border rather than stored. */
 export const MAX_TEXT_CHARS = 16_384;
 
-const prefixedChat = z.string().min(3).max(200).regex(/^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/, 'must be a platform-prefixed chat id');
-const prefixedUser = z.string().min(3).max(200).regex(/^(telegram|discord|x):user:[^:\s]+$/, 'must be a platform-prefixed user id');
+const prefixedChat = z.string().min(3).max(200).regex(new RegExp(CHAT_ID_PATTERN), 'must be a platform-prefixed chat id');
+const prefixedUser = z.string().min(3).max(200).regex(new RegExp(USER_ID_PATTERN), 'must be a platform-prefixed user id');
 const nativeId = z.string().min(1).max(100);
 
 /** Who sent an event. */

@@ -1,11 +1,9 @@
 /** Platform-prefixed identifiers (contract §3): every id that names a platform object says which platform it lives on. */
 import { z } from 'zod';
+import { isPlatform, matchChatId, PLATFORMS, type Platform } from '../platform/index.js';
 
-/** The platforms Townhall speaks to. */
-export const PLATFORMS = ['telegram', 'discord', 'x'] as const;
-/** One of the supported platforms. */
-export type Platform = (typeof PLATFORMS)[number];
-/** Schema for a platform name. */
+export { isPlatform, PLATFORMS, type Platform } from '../platform/index.js';
+/** Schema for a platform name (the registry's ids). */
 export const PlatformSchema = z.enum(PLATFORMS);
 
 /** A chat (or topic/thread inside one), split into its parts. */
@@ -18,36 +16,33 @@ export interface ChatRef {
   threadId?: string;
 }
 
-/** `telegram:<chat>` or `telegram:<chat>:<topic>`; `discord:<channel>[:<thread>]`; `x:<conversation>`. */
+/** `<platform>:<chat>` or `<platform>:<chat>:<thread>` (a Telegram topic, a Discord thread). */
 export function chatKey(platform: Platform, chatId: string | number, threadId?: string | number | null): string {
   return threadId === undefined || threadId === null || threadId === ''
     ? `${platform}:${chatId}`
     : `${platform}:${chatId}:${threadId}`;
 }
 
-/** `telegram:user:<id>` and so on. */
+/** `<platform>:user:<id>`. */
 export function userKey(platform: Platform, userId: string | number): string {
   return `${platform}:user:${userId}`;
 }
 
-/** Splits a prefixed chat id; throws on anything that is not one. */
+/** Splits a prefixed chat id by its platform's pattern (registry); throws on anything that is not one. */
 export function parseChatKey(key: string): ChatRef {
-  const [platform, chatId, threadId, ...rest] = key.split(':');
-  if (!PlatformSchema.safeParse(platform).success || !chatId || chatId === 'user' || rest.length > 0) {
-    throw new Error(`not a chat id: ${JSON.stringify(key).slice(0, 80)}`);
-  }
-  const ref: ChatRef = { platform: platform as Platform, chatId };
-  if (threadId) ref.threadId = threadId;
+  const ref = matchChatId(key);
+  // `<platform>:user:<id>` names a person, never a chat.
+  if (!ref || ref.chatId === 'user') throw new Error(`not a chat id: ${JSON.stringify(key).slice(0, 80)}`);
   return ref;
 }
 
 /** Splits a prefixed user id into platform and native id; throws on anything else. */
 export function parseUserKey(key: string): { platform: Platform; userId: string } {
   const [platform, tag, userId, ...rest] = key.split(':');
-  if (!PlatformSchema.safeParse(platform).success || tag !== 'user' || !userId || rest.length > 0) {
+  if (!platform || !isPlatform(platform) || tag !== 'user' || !userId || rest.length > 0) {
     throw new Error(`not a user id: ${JSON.stringify(key).slice(0, 80)}`);
   }
-  return { platform: platform as Platform, userId };
+  return { platform, userId };
 }
 
 /** The chat without its topic/thread part (the group a topic belongs to). */
@@ -59,6 +54,6 @@ export function baseChat(key: string): string {
 /** The platform named by a prefixed id. */
 export function platformOf(key: string): Platform {
   const p = key.slice(0, key.indexOf(':'));
-  if (!PlatformSchema.safeParse(p).success) throw new Error(`no platform in id: ${key.slice(0, 80)}`);
-  return p as Platform;
+  if (!isPlatform(p)) throw new Error(`no platform in id: ${key.slice(0, 80)}`);
+  return p;
 }

@@ -1,7 +1,7 @@
 /** Chat-log readers for `replay` and `import`: JSONL, irc-disentanglement logs, Telegram Desktop and Discord exports. */
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { makeEventId } from '../../adapters/types.js';
+import { makeEventId } from '../core/adapter.js';
 import type { ChatEventInput } from '../core/events.js';
 import { chatKey, userKey, type Platform } from '../core/ids.js';
 

@@ -1,5 +1,6 @@
 /** Realistic chat traffic for benchmarks and fault tests: IRC lines spread over Telegram and Discord groups, with replies. */
 import type { ChatEventInput } from '../core/events.js';
+import { platformOf } from '../core/ids.js';
 
 /** One line of chat: who said what. */
 export interface ChatLine {
@@ -42,7 +43,7 @@ export function chatWorkload(lines: ChatLine[], n: number, opts: WorkloadOptions
     const line = lines[i % lines.length]!;
     const c = i % chats.length;
     const chat = chats[c]!;
-    const platform = chat.startsWith('telegram:') ? ('telegram' as const) : ('discord' as const);
+    const platform = platformOf(chat);
     const messageId = String(base + i);
     const nick = safeNick(line.nick);
     const addressed = /^([^\s:,]{2,40})[:,]\s/.exec(line.text)?.[1];

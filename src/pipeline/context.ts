@@ -2,7 +2,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import type { ActionInput, PriorityClass } from '../core/actions.js';
+import type { ActionInput, DistributiveOmit, PriorityClass } from '../core/actions.js';
 import type { ChatEvent } from '../core/events.js';
 import { baseChat, parseUserKey } from '../core/ids.js';
 import type { OutboundQueue } from '../queue/outbound.js';
@@ -89,7 +89,7 @@ export class EventContext {
   }
 
   /** Queues an action. */
-  act(action: Omit<ActionInput, 'v' | 'id'> & { id?: string }): void {
+  act(action: DistributiveOmit<ActionInput, 'v' | 'id'> & { id?: string }): void {
     this.actions.push({ v: 1, id: action.id ?? this.actionId(action.type), ...action } as ActionInput);
   }
 

@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { InboundSink } from '../../adapters/types.js';
+import type { InboundSink } from '../core/adapter.js';
 import { parseChatEvent, type ChatEvent, type ChatEventInput } from '../core/events.js';
 import { createRedis } from '../redis/connect.js';
 import { toJobId, type Keys } from '../redis/keys.js';

@@ -3,9 +3,9 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { PlatformAdapter, RateBudget } from '../../adapters/types.js';
+import type { OutboundControl, PlatformAction, PlatformAdapter, RateBudget } from '../core/adapter.js';
 import { ActionSchema, PRIORITIES, type Action, type ActionInput, type ActionResult } from '../core/actions.js';
-import { PermanentPlatformError, RateLimitedError } from '../core/errors.js';
+import { PlatformError } from '../core/errors.js';
 import { baseChat, type Platform } from '../core/ids.js';
 import { createRedis } from '../redis/connect.js';
 import { toJobId, type Keys } from '../redis/keys.js';
@@ -106,9 +106,18 @@ export class OutboundQueue {
   }
 }
 
+/** The runner's side of a platform's sending that its adapter may ask for (it never touches the runner's keys). */
+export function outboundControl(redis: Redis, keys: Keys, platform: Platform): OutboundControl {
+  return {
+    resumeChat: async (chat) => {
+      await redis.srem(outKeys(keys, platform, chat).disabled, baseChat(chat));
+    },
+  };
+}
+
 /** The chat whose order and budget an action counts against (topics count toward their group; DMs per user). */
 function orderChat(a: Action): string {
-  if (a.type === 'dm' && a.user) return a.user;
+  if (a.type === 'dm') return a.user;
   try {
     return baseChat(a.chat);
   } catch {
@@ -198,6 +207,15 @@ export function startOutboundRunner(opts: {
 
   const doneKey = (id: string) => keys.k('out', 'done', platform, toJobId(id));
 
+  /** The action as its adapter gets it: sent into the thread an earlier action stored under `inRef` (when there is one). */
+  async function resolveInRef(action: Action): Promise<PlatformAction> {
+    const { inRef, ...rest } = action;
+    if (!inRef) return rest;
+    const stored = await redis.hget(keys.k('ref', inRef), 'chat');
+    if (!stored) log.warn({ platform, ref: inRef }, 'no chat stored under inRef; sending to the action chat');
+    return stored ? { ...rest, chat: stored } : rest;
+  }
+
   const processor = async (job: Job, token?: string): Promise<ActionResult | undefined> => {
     const parsed = ActionSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -257,7 +275,7 @@ export function startOutboundRunner(opts: {
     }
 
     try {
-      const result = await adapter.perform(action);
+      const result = await adapter.perform(await resolveInRef(action));
       const tx = redis.multi().set(doneKey(action.id), JSON.stringify(result), 'EX', DONE_TTL_S).zrem(k.order, jobId);
       if (action.ref) {
         tx.hset(keys.k('ref', action.ref), 'platform', platform, 'chat', result.chat ?? action.chat, 'messageIds', JSON.stringify(result.messageIds ?? []));
@@ -269,9 +287,11 @@ export function startOutboundRunner(opts: {
       opts.onOutcome?.(action, 'sent');
       return result;
     } catch (err) {
-      if (err instanceof RateLimitedError) {
-        log.warn({ platform, chat, retryAfterMs: err.retryAfterMs, global: err.global }, 'platform rate limit: waiting as asked');
-        if (err.global) {
+      if (!(err instanceof PlatformError)) throw err;
+      if (err.retryAfterMs !== undefined) {
+        const global = err.scope === 'global';
+        log.warn({ platform, chat, method: err.method, retryAfterMs: err.retryAfterMs, global }, 'platform rate limit: waiting as asked');
+        if (global) {
           // The whole bot is limited: pause this platform's queue; the job returns to wait without using an attempt.
           await redis.set(k.pause, '1', 'PX', Math.max(1, err.retryAfterMs));
           await queue.rateLimit(err.retryAfterMs);
@@ -283,16 +303,16 @@ export function startOutboundRunner(opts: {
         opts.onOutcome?.(action, 'delayed', `chat paused ${err.retryAfterMs} ms`);
         throw new DelayedError();
       }
-      if (err instanceof PermanentPlatformError) {
-        log.error({ platform, chat, action: action.type, status: err.status, err: err.message }, 'permanent platform error: not retried');
-        const tx = redis.multi().zrem(k.order, jobId);
-        if (err.status === 403 && action.type !== 'dm') tx.sadd(k.disabled, chat);
-        await tx.exec();
-        await deadLetters.add(`outbound:${platform}`, `${err.status ?? ''} ${err.message}`.trim(), action);
-        opts.onOutcome?.(action, 'failed', err.message);
-        throw new UnrecoverableError(err.message);
-      }
-      throw err;
+      if (err.scope === 'global') throw err; // the bot itself is refused: retried with backoff while an operator fixes it
+      // Permanent for this action; a chat that refuses the bot (not a DM: that is one person) gets nothing more.
+      const stopChat = err.scope === 'per-chat' && action.type !== 'dm';
+      log.error({ platform, chat, action: action.type, method: err.method, code: err.code, scope: err.scope, err: err.message }, 'platform refused an action: not retried');
+      const tx = redis.multi().zrem(k.order, jobId);
+      if (stopChat) tx.sadd(k.disabled, chat);
+      await tx.exec();
+      await deadLetters.add(`outbound:${platform}`, `${err.code ?? ''} ${err.message}`.trim(), action);
+      opts.onOutcome?.(action, 'failed', err.message);
+      throw new UnrecoverableError(err.message);
     }
   };
 

@@ -8,8 +8,11 @@ import path from 'node:path';
 /** The REDIS_URL used when none is configured. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** A new ioredis connection; `forWorker` sets what BullMQ's blocking connections require (and no auto-pipelining). */
-export function createRedis(url: string, opts: { forWorker?: boolean; name?: string; autoPipelining?: boolean } = {}): Redis {
+/**
+ * A new ioredis connection; `forWorker` sets what BullMQ's blocking connections require (and no auto-pipelining);
+ * `keyPrefix` puts every key the connection names under it (an adapter's own store).
+ */
+export function createRedis(url: string, opts: { forWorker?: boolean; name?: string; autoPipelining?: boolean; keyPrefix?: string } = {}): Redis {
   const redis = new Redis(url, {
     lazyConnect: false,
     // Auto-pipelining batches the many small commands of concurrent handlers into few socket writes. Not on BullMQ's
@@ -21,6 +24,7 @@ export function createRedis(url: string, opts: { forWorker?: boolean; name?: str
     maxRetriesPerRequest: opts.forWorker ? null : 20,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     ...(opts.name ? { connectionName: opts.name } : {}),
+    ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
   });
   // ioredis reconnects by itself; without a listener a Redis restart prints "Unhandled error event" per retry.
   // Callers that must react (health, readiness) ask the connection, and commands still fail as usual.

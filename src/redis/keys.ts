@@ -20,6 +20,11 @@ export class Keys {
   }
 }
 
+/** The prefix of a platform adapter's own keys (its store's `keyPrefix`): `{townhall}:adapter:telegram:`. */
+export function adapterKeyPrefix(keys: Keys, platform: string): string {
+  return `${keys.k('adapter', platform)}:`;
+}
+
 /** Turns an id into a BullMQ custom job id (BullMQ refuses ':' and integers). */
 export function toJobId(id: string): string {
   const safe = id.replaceAll('%', '%25').replaceAll(':', '%3A');

@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
-import type { PlatformAdapter } from '../../adapters/types.js';
+import type { PlatformAdapter } from '../../src/core/index.js';
 import { startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
 import type { Keys } from '../../src/redis/keys.js';
 import { waitFor } from '../helpers/core.js';
 import { isolatedRedis } from '../helpers/redis.js';
-import { startDiscordFake } from '../fakes/discord/index.js';
-import { FAST } from '../fakes/discord/harness.js';
-import { startTelegramFake } from '../fakes/telegram/index.js';
-import type { SandboxPlatform } from '../fakes/types.js';
-import { startXFake } from '../fakes/x/index.js';
-import { FAKE_X_CREDENTIALS, fakeXAdapter } from '../fakes/x/harness.js';
+import { startDiscordFake } from '../../fakes/discord/index.js';
+import { FAST } from '../adapters/discord/harness.js';
+import { startTelegramFake } from '../../fakes/telegram/index.js';
+import type { SandboxPlatform } from '../../src/core/index.js';
+import { startXFake } from '../../fakes/x/index.js';
+import { FAKE_X_CREDENTIALS, fakeXAdapter } from '../adapters/x/harness.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { InProcessStack, WIDE_LIMITS } from './harness.js';
 
@@ -32,11 +32,12 @@ const dc = await startDiscordFake({ token: 'test-bot-token' });
 dc.createChannel(DC_CHANNEL, { name: 'general' });
 const x = await startXFake({ defaultRateLimit: { limit: 100_000, windowMs: 60_000 }, streamKeepAliveMs: 100, credentials: { appKey: FAKE_X_CREDENTIALS.appKey, accessToken: FAKE_X_CREDENTIALS.accessToken } });
 const stack = new InProcessStack(iso.url, iso.keys);
-const extra: { adapters: PlatformAdapter[]; runners: OutboundRunnerHandle[] } = { adapters: [], runners: [] };
+const extra: { adapters: PlatformAdapter[]; runners: OutboundRunnerHandle[]; closers: (() => void)[] } = { adapters: [], runners: [], closers: [] };
 
 after(async () => {
   for (const a of extra.adapters) await a.stop().catch(() => undefined);
   for (const r of extra.runners) await r.close().catch(() => undefined);
+  for (const c of extra.closers) c();
   await stack.close();
   await Promise.allSettled([tgProxy.close(), tg.close(), dc.close(), x.close()]);
   await iso.cleanup();
@@ -59,9 +60,9 @@ interface Platform {
 test('long poll, gateway and stream cut twice: each adapter reconnects, every message written meanwhile is handled and every command answered once', async (t) => {
   stack.startCore();
   await stack.startTelegram(tg, tgProxy.url);
-  const adapterDeps = { sink: stack.inbound, redis: stack.redis, keys: stack.keys, log: stack.deps.log };
-  const discord = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: dc.url, registerCommands: 'off', ...FAST, limits: WIDE_LIMITS }, adapterDeps);
-  const xa = fakeXAdapter(x.url, adapterDeps, { credentials: { ...FAKE_X_CREDENTIALS, bearerToken: 'fake-app-bearer' }, inbound: 'stream', maxPollIntervalMs: 60_000, streamKeepAliveMs: 1000, limits: WIDE_LIMITS });
+  const discord = createDiscordAdapter({ token: 'test-bot-token', apiBaseUrl: dc.url, registerCommands: 'off', ...FAST, limits: WIDE_LIMITS }, stack.adapterDeps('discord'));
+  const xa = fakeXAdapter(x.url, { sink: stack.inbound, redis: stack.redis, keys: stack.keys, log: stack.deps.log }, { credentials: { ...FAKE_X_CREDENTIALS, bearerToken: 'fake-app-bearer' }, inbound: 'stream', maxPollIntervalMs: 60_000, streamKeepAliveMs: 1000, limits: WIDE_LIMITS });
+  extra.closers.push(() => xa.closeStore());
   for (const a of [discord, xa]) {
     await a.init();
     extra.adapters.push(a);

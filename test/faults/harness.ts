@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { createTelegramAdapter, type TelegramAdapter, type TelegramAdapterOptions } from '../../adapters/telegram/index.js';
-import type { OutboundLimits } from '../../adapters/types.js';
+import type { AdapterDeps, OutboundLimits, Platform } from '../../src/core/index.js';
 import { ConfigSchema } from '../../config/schema.js';
 import { buildCore } from '../../src/app/core.js';
 import { quietLogger } from '../../src/log.js';
@@ -20,7 +20,8 @@ import { startInboundWorker, type InboundWorkerHandle } from '../../src/queue/in
 import { OutboundQueue, startOutboundRunner, type OutboundRunnerHandle } from '../../src/queue/outbound.js';
 import { createRedis } from '../../src/redis/connect.js';
 import type { Keys } from '../../src/redis/keys.js';
-import type { TelegramFake } from '../fakes/telegram/index.js';
+import type { TelegramFake } from '../../fakes/telegram/index.js';
+import { adapterDeps } from '../helpers/adapter.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,6 +40,7 @@ export class InProcessStack {
   core?: InboundWorkerHandle;
   runner?: OutboundRunnerHandle;
   adapter?: TelegramAdapter;
+  private readonly stores: ReturnType<typeof adapterDeps>[] = [];
 
   /** `lockMs`: job locks of the core worker and runner (default: production's 30 s). */
   constructor(
@@ -63,7 +65,7 @@ export class InProcessStack {
   async startTelegram(fake: TelegramFake, apiRoot: string, opts: { receive?: boolean; runner?: boolean; adapter?: Partial<TelegramAdapterOptions> } = {}): Promise<void> {
     this.adapter = createTelegramAdapter(
       { token: fake.token, apiRoot, pollTimeoutSeconds: 1, retryDelayMs: 100, maxRetryDelayMs: 2000, registerCommands: false, limits: WIDE_LIMITS, ...opts.adapter },
-      { sink: this.inbound, redis: this.redis, keys: this.keys, log: this.deps.log },
+      this.adapterDeps('telegram'),
     );
     await this.adapter.init();
     if (opts.runner !== false) this.runner = startOutboundRunner({ adapter: this.adapter, url: this.url, keys: this.keys, log: this.deps.log, ...(this.lockMs ? { lockDurationMs: this.lockMs } : {}) });
@@ -82,10 +84,18 @@ export class InProcessStack {
     return Object.values(c).reduce((a, b) => a + b, 0);
   }
 
+  /** An adapter's deps on this stack (publishing into its inbound queue); closed with the stack. */
+  adapterDeps(platform: Platform): AdapterDeps {
+    const deps = adapterDeps(platform, { keys: this.keys, redis: this.redis, sink: this.inbound, log: this.deps.log });
+    this.stores.push(deps);
+    return deps;
+  }
+
   async close(): Promise<void> {
     await this.adapter?.stop().catch(() => undefined);
     await this.core?.close().catch(() => undefined);
     await this.runner?.close().catch(() => undefined);
+    for (const s of this.stores) s.close();
     await this.inbound.close().catch(() => undefined);
     await this.outbound.close().catch(() => undefined);
     this.redis.disconnect();

@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { waitFor } from '../helpers/core.js';
 import { isolatedRedis } from '../helpers/redis.js';
-import { startTelegramFake } from '../fakes/telegram/index.js';
+import { startTelegramFake } from '../../fakes/telegram/index.js';
 import { groups, historyCount, InProcessStack, repliesTo, sigkill, startRoleChild, writeConfig, writeTraffic, type Sent } from './harness.js';
 
 const N = 10_000;

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { DeadLetterStore } from '../../src/queue/dead-letter.js';
 import { waitFor } from '../helpers/core.js';
 import { isolatedRedis } from '../helpers/redis.js';
-import { startTelegramFake } from '../fakes/telegram/index.js';
+import { startTelegramFake } from '../../fakes/telegram/index.js';
 import { startFaultProxy, type InjectedAnswer } from './fault-proxy.js';
 import { groups, historyCount, InProcessStack, repliesTo, writeTraffic } from './harness.js';
 

@@ -13,7 +13,7 @@ import { DeadLetterStore } from '../../src/queue/dead-letter.js';
 import { spawnRedis, type SpawnedRedis } from '../../src/redis/connect.js';
 import { Keys } from '../../src/redis/keys.js';
 import { waitFor } from '../helpers/core.js';
-import { startTelegramFake } from '../fakes/telegram/index.js';
+import { startTelegramFake } from '../../fakes/telegram/index.js';
 import { groups, historyCount, InProcessStack, LOCK_MS, repliesTo, writeTraffic } from './harness.js';
 
 const N = 3000;

@@ -1,5 +1,5 @@
 /** Builders for ChatEvents in tests. */
-import { makeEventId } from '../../adapters/types.js';
+import { makeEventId } from '../../src/core/index.js';
 import type { ChatEventInput } from '../../src/core/events.js';
 import { chatKey, userKey, type Platform } from '../../src/core/ids.js';
 

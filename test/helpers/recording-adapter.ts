@@ -1,12 +1,10 @@
 /** A PlatformAdapter for queue tests: records what it performed and can be told to fail. Not a platform fake: the
  * platform adapters have their own tests against fakes of the real APIs. */
-import type { OutboundLimits, PlatformAdapter } from '../../adapters/types.js';
-import type { Action, ActionResult } from '../../src/core/actions.js';
-import type { Platform } from '../../src/core/ids.js';
+import type { ActionResult, OutboundLimits, Platform, PlatformAction, PlatformAdapter } from '../../src/core/index.js';
 
 /** The recording adapter. */
 export class RecordingAdapter implements PlatformAdapter {
-  readonly performed: { action: Action; at: number }[] = [];
+  readonly performed: { action: PlatformAction; at: number }[] = [];
   /** Errors to throw on the next calls, in order. */
   readonly failNext: Error[] = [];
   private n = 0;
@@ -20,7 +18,7 @@ export class RecordingAdapter implements PlatformAdapter {
   status() {
     return { connected: true, problems: [] };
   }
-  async perform(action: Action): Promise<ActionResult> {
+  async perform(action: PlatformAction): Promise<ActionResult> {
     const err = this.failNext.shift();
     if (err) throw err;
     this.performed.push({ action, at: Date.now() });

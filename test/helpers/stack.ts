@@ -2,15 +2,16 @@
  * HTTP) on an isolated Redis prefix, removed afterwards. */
 import { randomUUID } from 'node:crypto';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/cli/sandbox.js';
+import { PLATFORM_MODULES } from './platforms.js';
 import { isolatedRedis } from './redis.js';
 
 /** A started stack plus `post`/`get` helpers for its HTTP server; `close()` stops it and deletes its keys. */
-export async function startStack(opts: Partial<SandboxOptions> = {}): Promise<Sandbox & {
+export async function startStack(opts: Partial<Omit<SandboxOptions, 'platforms'>> = {}): Promise<Sandbox & {
   post: (path: string, body: unknown, token?: string) => Promise<{ status: number; body: unknown }>;
   get: (path: string, token?: string) => Promise<{ status: number; body: unknown }>;
 }> {
   const prefix = `{townhall-test-${randomUUID().slice(0, 8)}}`;
-  const sb = await startSandbox({ port: 0, quiet: true, prefix, ...opts });
+  const sb = await startSandbox({ port: 0, quiet: true, prefix, platforms: PLATFORM_MODULES, ...opts });
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
     const res = await fetch(sb.url + path, {
       method,

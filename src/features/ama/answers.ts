@@ -4,12 +4,13 @@
  * question and the place, so each place gets the answer exactly once, whatever crashes, retries or repeats.
  */
 import { UserError } from '../../core/errors.js';
-import { parseChatKey, platformOf } from '../../core/ids.js';
+import { parseChatKey, platformOf, type Platform } from '../../core/ids.js';
 import type { Ama, Ask, Question } from './model.js';
 import { placeRef } from './model.js';
 import { actionId, asksOf, getQuestion, safeBase, shownName, type Actions, type AmaEnv } from './store.js';
 import { scheduleTask, type AmaTask, type TaskOutcome } from './tasks.js';
 import { PLATFORM_TEXT_LIMIT, shorten, splitText } from './text.js';
+import { capabilitiesOf } from '../../platform/index.js';
 
 /** Longest answer accepted. */
 export const MAX_ANSWER_CHARS = 20_000;
@@ -74,15 +75,15 @@ function placeOfAsk(ask: Ask): string {
   return `${ask.chat}/${ask.messageId ?? `u:${ask.user}`}`;
 }
 
-/** The reply under one ask: a reply in the ask's chat/topic, a Discord thread on the ask, an X reply (thread). */
+/** The reply under one ask: a reply in the ask's chat/topic, a thread opened on the ask (where threads open on messages), an X reply (thread). */
 export function replyUnderAsk(ama: Ama, q: Question, ask: Ask): Actions {
   const base = actionId(ama.id, `q${q.n}`, 'ans', placeOfAsk(ask));
   const text = answerText(q, ask);
   const inThread = hasThread(ask.chat) ?? true;
-  if (ask.platform === 'discord' && ask.messageId && ask.via !== 'private' && !inThread) {
+  if (capabilitiesOf(ask.platform).threads === 'on-message' && ask.messageId && ask.via !== 'private' && !inThread) {
     // A thread on the question message with the answer inside (the adapter names the thread, posts and splits the text;
     // a retried action finds the thread it made, since a message's thread has the message's id).
-    return [{ v: 1, id: `${base}/thread`, type: 'thread', platform: 'discord', chat: ask.chat, messageId: ask.messageId, title: shorten(`Q${q.n}: ${q.text}`, 90), text, priority: 'answer' }];
+    return [{ v: 1, id: `${base}/thread`, type: 'thread', platform: ask.platform, chat: ask.chat, messageId: ask.messageId, title: shorten(`Q${q.n}: ${q.text}`, 90), text, priority: 'answer' }];
   }
   return splitText(text, PLATFORM_TEXT_LIMIT[ask.platform]).map((part, i) => ({
     v: 1,
@@ -96,11 +97,11 @@ export function replyUnderAsk(ama: Ama, q: Question, ask: Ask): Actions {
   }));
 }
 
-/** How many answers the Telegram pinned digest shows at most. */
+/** How many answers a pinned answers digest shows at most. */
 const PINNED_MAX_ANSWERS = 30;
 
-/** The pinned answers digest of a Telegram group without topics (newest first, within Telegram's length limit). */
-async function pinnedDigest(env: AmaEnv, ama: Ama): Promise<{ text: string; count: number }> {
+/** The pinned answers digest of a group without a thread of its own (newest first, within the platform's length limit). */
+async function pinnedDigest(env: AmaEnv, ama: Ama, platform: Platform): Promise<{ text: string; count: number }> {
   const { redis } = env.deps;
   const count = await redis.zcard(env.k.answered(ama.id));
   const ns = (await redis.zrevrange(env.k.answered(ama.id), '0', String(PINNED_MAX_ANSWERS - 1))).map(Number);
@@ -112,7 +113,7 @@ async function pinnedDigest(env: AmaEnv, ama: Ama): Promise<{ text: string; coun
   let shown = 0;
   for (const [i, [qt, ans]] of rows.entries()) {
     const block = `\n\nQ${ns[i]} · ${shorten(qt ?? '', 200)}\n→ ${shorten(ans ?? '', 600)}`;
-    if (text.length + block.length > PLATFORM_TEXT_LIMIT.telegram - 80) break;
+    if (text.length + block.length > PLATFORM_TEXT_LIMIT[platform] - 80) break;
     text += block;
     shown++;
   }
@@ -141,8 +142,9 @@ export async function runPlaceTask(env: AmaEnv, task: Extract<AmaTask, { type: '
   const stored = await redis.hgetall(env.deps.keys.k('ref', ref));
   if (!stored.platform) return { retryAt: now + 1000 };
   const placeChat = stored.chat || task.chat;
-  // A Telegram group that is not a forum got no topic: its calm place is a pinned message kept up to date instead.
-  const pinnedMode = platform === 'telegram' && hasThread(placeChat) === false && hasThread(task.chat) === false;
+  // A group that got no thread of its own (a Telegram group without topics): where pins exist, its calm place is a
+  // pinned message kept up to date instead.
+  const pinnedMode = capabilitiesOf(platform).pins && hasThread(placeChat) === false && hasThread(task.chat) === false;
   if (pinnedMode) return syncPinned(env, ama, task.chat, stateKey, state, now);
 
   const ns = (await redis.zrange(env.k.answered(ama.id), '0', '-1')).map(Number);
@@ -168,9 +170,10 @@ export async function runPlaceTask(env: AmaEnv, task: Extract<AmaTask, { type: '
 async function syncPinned(env: AmaEnv, ama: Ama, chat: string, stateKey: string, state: Record<string, string>, now: number): Promise<TaskOutcome> {
   const { redis, outbound } = env.deps;
   const pinRef = `${placeRef(ama.id, chat)}:pinned`;
-  const digest = await pinnedDigest(env, ama);
+  const platform = platformOf(chat);
+  const digest = await pinnedDigest(env, ama, platform);
   if (!state.digest) {
-    await outbound.enqueue([{ v: 1, id: actionId(ama.id, 'place', chat, 'digest'), type: 'send', platform: 'telegram', chat, text: digest.text, ref: pinRef, priority: 'answer' }]);
+    await outbound.enqueue([{ v: 1, id: actionId(ama.id, 'place', chat, 'digest'), type: 'send', platform, chat, text: digest.text, ref: pinRef, priority: 'answer' }]);
     await redis.hset(stateKey, 'digest', '1', 'ver', String(digest.count));
     return { retryAt: now + 1000 };
   }
@@ -178,9 +181,9 @@ async function syncPinned(env: AmaEnv, ama: Ama, chat: string, stateKey: string,
   const msg = (JSON.parse(stored.messageIds ?? '[]') as string[])[0];
   if (!msg) return { retryAt: now + 1000 };
   const actions: Actions = [];
-  if (!state.pinned) actions.push({ v: 1, id: actionId(ama.id, 'place', chat, 'pin'), type: 'pin', platform: 'telegram', chat, messageId: msg, priority: 'answer' });
+  if (!state.pinned) actions.push({ v: 1, id: actionId(ama.id, 'place', chat, 'pin'), type: 'pin', platform, chat, messageId: msg, priority: 'answer' });
   if (Number(state.ver ?? 0) < digest.count) {
-    actions.push({ v: 1, id: actionId(ama.id, 'place', chat, 'edit', digest.count), type: 'edit', platform: 'telegram', chat, messageId: msg, text: digest.text, priority: 'answer' });
+    actions.push({ v: 1, id: actionId(ama.id, 'place', chat, 'edit', digest.count), type: 'edit', platform, chat, messageId: msg, text: digest.text, priority: 'answer' });
   }
   if (!actions.length) return;
   await outbound.enqueue(actions);

@@ -13,7 +13,7 @@ import { approveQuestion, listQuestions, mergeQuestions, rejectQuestion, splitQu
 import { buildRecap, recapText } from './recap.js';
 import { claimRewards, pickWinners, winnerActions } from './rewards.js';
 import { canModerateAma, isAmaHost, isRole, levelOf, setRole, ROLE_LEVEL } from './roles.js';
-import { actionId, amasOfChat, amaSpans, currentAmaOf, intakeAmaOf, liveAmas, once, questionsWithAsks, type AmaEnv } from './store.js';
+import { actionId, amasOfChat, amaSpans, currentAmaOf, hostLabel, intakeAmaOf, liveAmas, once, questionsWithAsks, type AmaEnv } from './store.js';
 import { PLATFORM_NAME, formatDuration, formatWhen, inWords, notice, shorten } from './text.js';
 
 /** Queues an operation's actions on the event and its writes in the event's transaction. */
@@ -227,7 +227,7 @@ export function amaCommands(env: AmaEnv, opts: CloseOptions = {}): { commands: C
         case 'info': {
           const ama = e.chatType === 'private' ? (await liveAmas(env, 1))[0] ?? null : await currentAmaOf(env, ctx.group);
           if (!ama) return ctx.reply('No AMA is scheduled here.');
-          const hosts = ama.hosts.length ? ` · hosts: ${ama.hosts.join(', ')}` : '';
+          const hosts = ama.hosts.length ? ` · hosts: ${ama.hosts.map(hostLabel).join(', ')}` : '';
           return ctx.reply(`${amaLine(ama, now())}${hosts}\nAsk with /ask <question> or #${ama.hashtag}.`);
         }
         case 'list': {
@@ -238,7 +238,7 @@ export function amaCommands(env: AmaEnv, opts: CloseOptions = {}): { commands: C
           if (!(await isModerator(ctx))) refuse(ctx, '/ama schedule', 'moderators');
           if (e.chatType === 'private') throw new UserError('ama.private', 'Schedule an AMA in the group it is for.');
           const input = parseScheduleArgs(args, e.chat, now());
-          const ama = await once(env, `${e.id}#schedule`, () => scheduleAma(env, input, e.user.id));
+          const ama = await once(env, `${e.id}#schedule`, () => scheduleAma(env, input, e.user.id, { platform: e.platform }));
           auditInto(ctx.writes, ctx.deps.keys, ctx.group, { action: 'ama.schedule', by: e.user.id, chat: e.chat, meta: { ama: ama.id, title: ama.title }, at: now() });
           return ctx.reply(`Scheduled ${amaLine(ama, now())}. Link other chats with /ama link ${ama.id} there.`);
         }

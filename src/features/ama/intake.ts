@@ -16,7 +16,8 @@ import { isQuestion } from './dedup.js';
 import { parseRef, parseVoteData, type Ama, type Ask } from './model.js';
 import { ingestQuestion, parseMsgValue, voteQuestion, type IntakeResult } from './questions.js';
 import { isAmaHost } from './roles.js';
-import { getAma, getQuestion, liveAmas, namedHost, amasOfChat, type AmaEnv } from './store.js';
+import { amaSpans, getAma, getQuestion, liveAmas, namedHost, amasOfChat, type AmaEnv } from './store.js';
+import { capabilitiesOf, type Platform } from '../../platform/index.js';
 
 /** Reactions that count as an upvote. */
 const UPVOTE_EMOJI = new Set(['👍', '⬆', '🔼', '▲', '☝', '+1', 'thumbsup']);
@@ -133,6 +134,22 @@ export function amaMiddleware(env: AmaEnv): Middleware<EventContext> {
   };
 }
 
+/**
+ * Whether a vote was cast in its place: in a chat the AMA spans, and — when the platform says which message carried
+ * the button — on that AMA's card of that question. Button data is whatever a client sends (a Telegram client can
+ * send any callback data), so it is never trusted alone.
+ */
+async function votePlaceOk(ctx: EventContext, env: AmaEnv, ama: Ama, n: number): Promise<boolean> {
+  const e = ctx.event;
+  if (!amaSpans(ama, e.chat)) return false;
+  if (!e.messageId) return true;
+  const [sent] = await env.deps.redis.mget(env.deps.keys.k('sent', e.platform, ctx.group, e.messageId));
+  // A message the bot has no record of sending (X likes are tracked by the adapter itself) is judged by the chat alone.
+  if (sent === null) return true;
+  const ref = parseRef(sent);
+  return ref?.kind === 'card' && ref.amaId === ama.id && ref.n === n;
+}
+
 async function onVote(ctx: EventContext, env: AmaEnv): Promise<void> {
   const e = ctx.event;
   const target = parseVoteData(e.vote?.target);
@@ -142,6 +159,10 @@ async function onVote(ctx: EventContext, env: AmaEnv): Promise<void> {
     if (e.replyHandle) ctx.act({ id: `${e.id}#ama-vote`, type: 'answer', platform: e.platform, chat: e.chat, replyHandle: e.replyHandle, text, priority: 'ack' });
   };
   if (!acceptsQuestions(ama)) return answer('This AMA is over.');
+  if (!(await votePlaceOk(ctx, env, ama, target.n))) {
+    env.deps.log.info({ event: e.id, chat: e.chat, ama: ama.id, n: target.n }, 'vote refused: not cast on that AMA question in a chat the AMA spans');
+    return answer('That vote does not count here.');
+  }
   const r = await voteQuestion(env, ama, target.n, e.user, e.vote?.added !== false);
   answer(r.changed ? `▲ Q${r.n}: ${r.votes} vote${r.votes === 1 ? '' : 's'}` : `You already support Q${r.n} (${r.votes}).`);
 }
@@ -154,7 +175,7 @@ async function onReaction(ctx: EventContext, env: AmaEnv): Promise<void> {
   const target = ref?.kind === 'card' ? { amaId: ref.amaId, n: ref.n } : parseMsgValue(msg);
   if (!target) return;
   const ama = await getAma(env, target.amaId);
-  if (!acceptsQuestions(ama)) return;
+  if (!acceptsQuestions(ama) || !amaSpans(ama, e.chat)) return;
   await voteQuestion(env, ama, target.n, e.user, e.reaction.added);
 }
 
@@ -184,7 +205,7 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
         if (e.messageId) ctx.act({ id: `${e.id}#ama-answered`, type: 'react', platform: e.platform, chat: e.chat, messageId: e.messageId, emoji: '✍', priority: 'ack' });
         return;
       }
-      if (isPlusOne(text) && acceptsQuestions(ama)) await voteQuestion(env, ama, ref.n, e.user, true);
+      if (isPlusOne(text) && acceptsQuestions(ama) && amaSpans(ama, e.chat)) await voteQuestion(env, ama, ref.n, e.user, true);
       return;
     }
     if (ref?.kind === 'announce') {
@@ -196,14 +217,15 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
     const asked = parseMsgValue(msg);
     if (asked && isPlusOne(text)) {
       const ama = await getAma(env, asked.amaId);
-      if (acceptsQuestions(ama)) await voteQuestion(env, ama, asked.n, e.user, true);
+      if (acceptsQuestions(ama) && amaSpans(ama, e.chat)) await voteQuestion(env, ama, asked.n, e.user, true);
       return;
     }
   }
 
   let ama = liveId ? await getAma(env, liveId) : null;
   if (ama && ama.status !== 'live') ama = null;
-  if (!ama && e.platform === 'x') ama = await xAma(env, text);
+  const addressedOnly = capabilitiesOf(e.platform).addressedOnly;
+  if (!ama && addressedOnly) ama = await addressedAma(env, e.platform, text);
 
   // The AMA's hashtag is a question, live or before the start (pre-questions).
   if (text.includes('#')) {
@@ -217,8 +239,8 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
   }
   if (!ama) return;
   if (namedHost(ama, e.user)) return;
-  if (e.platform === 'x') {
-    // On X the bot only sees posts that mention it (or carry a tracked hashtag): a question there is addressed to the AMA.
+  if (addressedOnly) {
+    // Where the bot sees only posts that mention it or carry a tracked hashtag (X), a question is addressed to the AMA.
     const q = stripAddressing(text);
     if (q.length >= 3 && isQuestion(q)) await askFromEvent(ctx, env, ama, q, 'mention');
     return;
@@ -230,9 +252,9 @@ async function onMessage(ctx: EventContext, env: AmaEnv, raw: string): Promise<v
   if (text.length >= 8 && ctx.memo(`isQuestion:${text}`, () => isQuestion(text))) await askFromEvent(ctx, env, ama, text, 'detected');
 }
 
-/** The live AMA an X post belongs to when its conversation is not linked: the one with its hashtag, or the only one spanning X. */
-async function xAma(env: AmaEnv, text: string): Promise<Ama | null> {
-  const live = (await liveAmas(env, 20)).filter((a) => a.chats.some((c) => c.startsWith('x:')));
+/** The live AMA an addressed post (X) belongs to when its conversation is not linked: the one with its hashtag, or the only one spanning the platform. */
+async function addressedAma(env: AmaEnv, platform: Platform, text: string): Promise<Ama | null> {
+  const live = (await liveAmas(env, 20)).filter((a) => a.chats.some((c) => c.startsWith(`${platform}:`)));
   const tagged = live.find((a) => hasHashtag(text, a.hashtag));
   if (tagged) return tagged;
   return live.length === 1 ? live[0]! : null;

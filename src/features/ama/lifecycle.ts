@@ -7,18 +7,19 @@
 import type { ChainableCommander } from 'ioredis';
 import { getNextMillis } from 'bullmq';
 import { z } from 'zod';
-import { cleanHashtags, xHashtagsKey } from '../../../adapters/twitter/hashtags.js';
 import { UserError } from '../../core/errors.js';
-import { parseChatKey, platformOf } from '../../core/ids.js';
+import { parseChatKey, platformOf, PlatformSchema } from '../../core/ids.js';
+import { modKeys } from '../moderation/keys.js';
 import { publishLive } from '../../pipeline/live-notes.js';
 import { unlinkUnder } from '../../redis/scan.js';
 import { announceRef, type Ama, type Recurrence } from './model.js';
 import { amaToHash } from './model.js';
 import { buildRecap, recapPosts } from './recap.js';
 import { llmQualityScorer, pickWinners, winnerActions } from './rewards.js';
-import { actionId, getAma, getAmas, safeBase, type Actions, type AmaEnv } from './store.js';
+import { actionId, getAma, getAmas, hostLabel, safeBase, type Actions, type AmaEnv } from './store.js';
 import { cancelTask, scheduleTask, taskId } from './tasks.js';
 import { PLATFORM_NAME, formatDuration, formatWhen, inWords, isValidZone, notice } from './text.js';
+import { capabilitiesOf } from '../../platform/index.js';
 
 /** Something to do: actions to enqueue first, then writes to commit (so a crash between repeats it harmlessly). */
 export interface Op {
@@ -77,6 +78,38 @@ export const ScheduleInputSchema = z.object({
 /** Input of scheduleAma. */
 export type ScheduleInput = z.input<typeof ScheduleInputSchema>;
 
+/** How a host is written, said whenever one is refused. */
+export const HOST_FORMAT = 'write each host as telegram:user:<id> or telegram:@name (the platform the name is on)';
+
+/**
+ * Hosts as stored: prefixed user ids, or `platform:@name`. A bare `@name` is qualified with `platform` — the platform
+ * of the chat the command came from — and refused where there is none (API, CLI); anything else is refused.
+ */
+export function qualifyHosts(hosts: string[], platform?: string): string[] {
+  return hosts.map((h) => {
+    const t = h.trim();
+    if (/^[a-z]+:user:[^:\s]+$/.test(t) && PlatformSchema.safeParse(t.slice(0, t.indexOf(':'))).success) return t;
+    const named = /^(?:([a-z]+):)?@([A-Za-z0-9_.]{1,64})$/.exec(t);
+    const on = named?.[1] ?? platform;
+    if (named && on && PlatformSchema.safeParse(on).success) return `${on}:@${named[2]}`;
+    throw new UserError('ama.host', `Host "${t.slice(0, 64)}" names no platform: ${HOST_FORMAT}.`);
+  });
+}
+
+/** Resolves `platform:@name` hosts the bot already knows (its directory of who wrote under which name) to their ids. */
+async function resolveHosts(env: AmaEnv, hosts: string[]): Promise<Record<string, string>> {
+  const named = hosts.map((h) => /^([a-z]+):@(.+)$/.exec(h)).filter((m): m is RegExpExecArray => m !== null);
+  if (!named.length) return {};
+  const mk = modKeys(env.deps.keys);
+  const ids = await env.deps.redis.mget(...named.map((m) => mk.username(m[1]!, m[2]!)));
+  const out: Record<string, string> = {};
+  named.forEach((m, i) => {
+    const id = ids[i];
+    if (id && id.startsWith(`${m[1]}:user:`)) out[m[0]] = id;
+  });
+  return out;
+}
+
 /** Milliseconds of `tz`'s offset from UTC at `utcMs`. */
 export function zoneOffsetMs(tz: string, utcMs: number): number {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(utcMs));
@@ -112,13 +145,15 @@ export function parseStart(v: string | number, tz: string, now: number): number 
 const NOTIFY_LEAD_MS = 3_600_000;
 
 /** Creates an AMA (and its series when recurring) and schedules its announcement, reminders, open and close. */
-export async function scheduleAma(env: AmaEnv, input: ScheduleInput, by: string, opts: { series?: string } = {}): Promise<Ama> {
+export async function scheduleAma(env: AmaEnv, input: ScheduleInput, by: string, opts: { series?: string; platform?: string } = {}): Promise<Ama> {
   const parsed = ScheduleInputSchema.safeParse(input);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     throw new UserError('ama.invalid', `${i.path.join('.') || 'input'}: ${i.message}`);
   }
-  const p = parsed.data;
+  // A series made before hosts were qualified repeats with the platform of whoever made it.
+  const hostPlatform = opts.platform ?? (opts.series ? /^([a-z]+):user:/.exec(by)?.[1] : undefined);
+  const p = { ...parsed.data, hosts: qualifyHosts(parsed.data.hosts, hostPlatform) };
   const { redis, config } = env.deps;
   const now = env.deps.now();
   const startsAt = parseStart(p.startsAt, p.tz, now);
@@ -144,6 +179,8 @@ export async function scheduleAma(env: AmaEnv, input: ScheduleInput, by: string,
     createdBy: by,
     createdAt: now,
   };
+  const hostIds = await resolveHosts(env, p.hosts);
+  if (Object.keys(hostIds).length) ama.hostIds = hostIds;
   let seriesId = opts.series;
   if (p.recurrence && !seriesId) {
     seriesId = `s${seq}`;
@@ -224,7 +261,7 @@ export async function stopSeries(env: AmaEnv, seriesId: string): Promise<void> {
   await env.deps.redis.multi().hset(env.k.series(seriesId), 'active', '0').zrem(env.k.due(), taskId({ type: 'spawn', series: seriesId })).exec();
 }
 
-const hostList = (ama: Ama) => (ama.hosts.length ? ama.hosts.join(', ') : 'the team');
+const hostList = (ama: Ama) => (ama.hosts.length ? ama.hosts.map(hostLabel).join(', ') : 'the team');
 const platformOfChat = (chat: string) => platformOf(chat);
 
 /** The announcement in every linked chat (replies to it are questions). */
@@ -255,16 +292,17 @@ function liveKeys(env: AmaEnv, ama: Ama): string[] {
   return [...new Set(ama.chats.map(safeBase))].map((g) => env.k.live(g));
 }
 
-/**
- * Tells the rest of the system an AMA changed state, inside the same transaction: the dashboard's live channel, and
- * the X hashtag set the X adapter searches (a Redis set; the X SDK is not imported here).
- */
-function announceChange(env: AmaEnv, ama: Ama, tx: ChainableCommander, hashtags: 'track' | 'untrack'): void {
+/** Tells the dashboard's live channel an AMA changed state, inside the same transaction. */
+function announceChange(env: AmaEnv, ama: Ama, tx: ChainableCommander): void {
   publishLive(tx, env.deps.keys, { type: 'ama', amaId: ama.id });
-  const tags = ama.hashtag ? cleanHashtags([ama.hashtag]) : [];
-  if (!tags.length || !ama.chats.some((c) => c.startsWith('x:'))) return;
-  if (hashtags === 'track') tx.sadd(xHashtagsKey(env.deps.keys), ...tags);
-  else tx.srem(xHashtagsKey(env.deps.keys), ...tags);
+}
+
+/** Starts or stops following the AMA's hashtag on each of its chats' platforms that can be searched for one (X). */
+function hashtagActions(ama: Ama, on: boolean): Actions {
+  if (!ama.hashtag) return [];
+  return ama.chats
+    .filter((chat) => capabilitiesOf(platformOfChat(chat)).hashtagSearch)
+    .map((chat) => ({ v: 1, id: actionId(ama.id, 'listen', chat, on ? 'on' : 'off'), type: 'listen', platform: platformOfChat(chat), chat, hashtags: [ama.hashtag], on, priority: 'command' }));
 }
 
 /** Opens the AMA: the opening notice everywhere, live from now, close rescheduled, answers places prepared. */
@@ -272,10 +310,13 @@ export function openOp(env: AmaEnv, ama: Ama, now: number): Op {
   const closeAt = Math.max(ama.startsAt, now) + ama.durationMs;
   const text = notice(ama.lang, 'open', { title: ama.title, end: formatWhen(closeAt, ama.tz, ama.lang), hashtag: ama.hashtag });
   return {
-    actions: ama.chats.map((chat) => ({ v: 1, id: actionId(ama.id, 'open', chat), type: 'send', platform: platformOfChat(chat), chat, text, priority: 'command' })),
+    actions: [
+      ...ama.chats.map((chat): Actions[number] => ({ v: 1, id: actionId(ama.id, 'open', chat), type: 'send', platform: platformOfChat(chat), chat, text, priority: 'command' })),
+      ...hashtagActions(ama, true),
+    ],
     commit: (tx) => {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled', 'live', 'openedAt', now, ama.id]);
-      announceChange(env, ama, tx, 'track');
+      announceChange(env, ama, tx);
       cancelTask(env, taskId({ type: 'announce', amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
       cancelTask(env, taskId({ type: 'open', amaId: ama.id }), tx);
@@ -305,12 +346,12 @@ export async function closeOp(env: AmaEnv, ama: Ama, now: number, opts: CloseOpt
     actions.push(...winnerActions(ama, winners));
   }
   const recap = await buildRecap(env, { ...ama, status: 'closed', closedAt: ama.closedAt ?? now });
-  actions.push(...recapPosts(ama, recap));
+  actions.push(...recapPosts(ama, recap), ...hashtagActions(ama, false));
   return {
     actions,
     commit: (tx) => {
       env.scripts.queue(tx, 'amaTransition', [env.k.ama(ama.id), env.k.liveAll(), ...liveKeys(env, ama)], ['scheduled live', 'closed', 'closedAt', now, ama.id]);
-      announceChange(env, ama, tx, 'untrack');
+      announceChange(env, ama, tx);
       for (const t of ['announce', 'open', 'close', 'notify'] as const) cancelTask(env, taskId({ type: t, amaId: ama.id }), tx);
       for (const r of ama.reminders) cancelTask(env, taskId({ type: 'remind', amaId: ama.id, offsetMs: r }), tx);
       schedulePurge(env, ama.id, now, tx);

@@ -27,8 +27,10 @@ export interface Ama {
   durationMs: number;
   /** IANA zone used when the time is shown (stored times stay UTC). */
   tz: string;
-  /** Prefixed user ids, `@username` (any platform) or `platform:@username`. */
+  /** Prefixed user ids or `platform:@username` (AMAs from before 0.2.2 may hold a bare `@username`). */
   hosts: string[];
+  /** The user id each `platform:@username` host was resolved to, once (at scheduling, or the first time they showed up). */
+  hostIds?: Record<string, string>;
   /** Prefixed chat ids the AMA spans (any platforms). */
   chats: string[];
   /** Without '#'. */
@@ -297,6 +299,7 @@ export function amaFromHash(h: Record<string, string>): Ama | null {
   if (h.openedAt) ama.openedAt = Number(h.openedAt);
   if (h.closedAt) ama.closedAt = Number(h.closedAt);
   if (h.current) ama.current = Number(h.current);
+  for (const [f, v] of Object.entries(h)) if (f.startsWith(HOST_ID_FIELD)) (ama.hostIds ??= {})[f.slice(HOST_ID_FIELD.length)] = v;
   return ama;
 }
 
@@ -321,8 +324,12 @@ export function amaToHash(a: Ama): Record<string, string> {
     createdAt: String(a.createdAt),
   };
   if (a.series) h.series = a.series;
+  for (const [entry, id] of Object.entries(a.hostIds ?? {})) h[`${HOST_ID_FIELD}${entry}`] = id;
   return h;
 }
+
+/** Hash field prefix of a resolved host name: `hostId:telegram:@hanna` -> `telegram:user:42`. */
+export const HOST_ID_FIELD = 'hostId:';
 
 /** Reads a stored question hash; null when it is missing. */
 export function questionFromHash(h: Record<string, string>): Question | null {

@@ -1,8 +1,9 @@
 /** The recap of an AMA: answered questions with answers, top unanswered, stats per platform; as Markdown, JSON, chat posts and CSV. */
 import { PLATFORMS, type Platform } from '../../core/ids.js';
 import type { Ama, Ask, Question } from './model.js';
-import { actionId, shownName, type Actions, type AmaEnv } from './store.js';
+import { actionId, hostLabel, shownName, type Actions, type AmaEnv } from './store.js';
 import { PLATFORM_NAME, PLATFORM_TEXT_LIMIT, formatDuration, formatWhen, shorten, splitText } from './text.js';
+import { platformInfo } from '../../platform/index.js';
 
 /** Figures of one platform. */
 export interface PlatformStats {
@@ -147,7 +148,7 @@ const platformList = (ps: Platform[]) => ps.map((p) => PLATFORM_NAME[p]).join(',
 export function recapMarkdown(r: AmaRecap): string {
   const lines: string[] = [];
   lines.push(`# AMA recap: ${r.ama.title}`, '');
-  lines.push(`${r.ama.when} · ${formatDuration(r.ama.durationMinutes * 60_000)}${r.ama.hosts.length ? ` · hosts: ${r.ama.hosts.join(', ')}` : ''}`, '');
+  lines.push(`${r.ama.when} · ${formatDuration(r.ama.durationMinutes * 60_000)}${r.ama.hosts.length ? ` · hosts: ${r.ama.hosts.map(hostLabel).join(', ')}` : ''}`, '');
   const s = r.stats;
   lines.push('## Stats', '');
   lines.push(`- Questions: ${s.questions} (from ${s.asks} asks; ${s.merged} merged as duplicates)`);
@@ -203,7 +204,7 @@ export function recapPosts(ama: Ama, r: AmaRecap): Actions {
   const actions: Actions = [];
   for (const chat of ama.chats) {
     const platform = chat.slice(0, chat.indexOf(':')) as Platform;
-    const text = recapText(r, platform === 'x');
+    const text = recapText(r, platformInfo(platform).text.compact);
     splitText(text, PLATFORM_TEXT_LIMIT[platform]).forEach((part, i) => {
       actions.push({ v: 1, id: actionId(ama.id, 'recap', chat, `p${i}`), type: 'send', platform, chat, text: part, priority: 'digest' });
     });
@@ -251,18 +252,24 @@ export async function recapCsv(env: AmaEnv, ama: Ama, table: 'questions' | 'part
   return toCsv(rows);
 }
 
-/** RFC 4180 CSV; cells a spreadsheet would run as a formula are prefixed with a quote. */
+/**
+ * RFC 4180 CSV that no spreadsheet runs as a formula: a cell that starts with = + - @ tab or CR, or has one after a
+ * separator (`,` here; `;` and tab where a spreadsheet's locale splits on those), is prefixed with a quote and
+ * quoted — a `;`-locale spreadsheet splits `Wen moon;=1+2+3` at the `;` unless the whole cell is quoted and starts
+ * harmless. Other cells with a separator, a quote or a line break are quoted.
+ */
 export function toCsv(rows: string[][]): string {
-  return `${rows
-    .map((r) =>
-      r
-        .map((c) => {
-          const v = /^[=+\-@\t\r]/.test(c) ? `'${c}` : c;
-          return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-        })
-        .join(','),
-    )
-    .join('\r\n')}\r\n`;
+  return `${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
+}
+
+/** A formula trigger at the start of a cell or of anything a separator splits off. */
+const FORMULA_START = /(?:^|[,;\t]\s*)[=+\-@\t\r]/;
+
+/** One CSV cell, neutralized and quoted as toCsv describes. */
+export function csvCell(c: string): string {
+  const risky = FORMULA_START.test(c);
+  const v = risky ? `'${c}` : c;
+  return risky || /[",;\t\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
 /** A short public line naming who asked (anonymous when they asked privately). */

@@ -5,8 +5,8 @@
  */
 import { UserError } from '../../core/errors.js';
 import type { ChatUser } from '../../core/events.js';
-import type { Ama } from './model.js';
-import { namedHost, type AmaEnv } from './store.js';
+import { HOST_ID_FIELD, type Ama } from './model.js';
+import { hostEntryOf, type AmaEnv } from './store.js';
 
 /** A role that can be given. */
 export type Role = 'host' | 'editor' | 'moderator' | 'admin';
@@ -35,9 +35,20 @@ export async function levelOf(env: AmaEnv, user: Pick<ChatUser, 'id' | 'isAdmin'
   return Math.max(level(res[0]?.[1] as string | null), level(res[1]?.[1] as string | null));
 }
 
-/** True when the person hosts the AMA: named as host, or given the host role (for this AMA or the community). */
+/**
+ * True when the person hosts the AMA: named as host, or given the host role (for this AMA or the community). A host
+ * named by username is resolved to this person's id the first time they show up, once: after that only that id is
+ * the host, whoever takes the name later.
+ */
 export async function isAmaHost(env: AmaEnv, ama: Ama, user: Pick<ChatUser, 'id' | 'username'>, group: string): Promise<boolean> {
-  if (namedHost(ama, user)) return true;
+  const named = hostEntryOf(ama, user);
+  if (named?.unresolved) {
+    const pinned = await env.deps.redis.hsetnx(env.k.ama(ama.id), `${HOST_ID_FIELD}${named.entry}`, user.id);
+    (ama.hostIds ??= {})[named.entry] = pinned ? user.id : ((await env.deps.redis.hget(env.k.ama(ama.id), `${HOST_ID_FIELD}${named.entry}`)) ?? user.id);
+    if (ama.hostIds[named.entry] === user.id) return true;
+  } else if (named) {
+    return true;
+  }
   const res = (await env.deps.redis.pipeline().hget(env.k.roles(ama.id), user.id).hget(env.deps.keys.k('roles', group), user.id).exec()) ?? [];
   return res.some(([, r]) => r === 'host');
 }

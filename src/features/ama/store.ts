@@ -100,16 +100,38 @@ export function safeBase(chat: string): string {
   }
 }
 
-/** True when `user` is named a host of the AMA (by id, `@username` on any platform, or `platform:@username`). */
+/** How a host entry is shown in chat: `telegram:@hanna` as `@hanna`, an id as it is. */
+export function hostLabel(entry: string): string {
+  return entry.replace(/^[a-z]+:@/, '@');
+}
+
+/** True when `user` is named a host of the AMA (see hostEntryOf). */
 export function namedHost(ama: Ama, user: Pick<ChatUser, 'id' | 'username'>): boolean {
-  const platform = user.id.slice(0, user.id.indexOf(':'));
+  return hostEntryOf(ama, user) !== null;
+}
+
+/**
+ * The host entry naming `user`, or null: a prefixed user id; a `platform:@username` by the id it was resolved to,
+ * or — until it is resolved — by that username on that platform only (a namesake elsewhere is nobody's host). A
+ * bare `@username` from before 0.2.2 counts on the platform of whoever scheduled the AMA.
+ */
+export function hostEntryOf(ama: Ama, user: Pick<ChatUser, 'id' | 'username'>): { entry: string; unresolved: boolean } | null {
+  const id = user.id.toLowerCase();
+  const platform = id.slice(0, id.indexOf(':'));
   const uname = user.username?.toLowerCase();
-  return ama.hosts.some((h) => {
+  const legacyPlatform = /^([a-z]+):user:/.exec(ama.createdBy)?.[1];
+  for (const h of ama.hosts) {
     const x = h.trim().toLowerCase();
-    if (x === user.id.toLowerCase()) return true;
-    if (!uname) return false;
-    return x === `@${uname}` || x === `${platform}:@${uname}`;
-  });
+    if (x === id) return { entry: h, unresolved: false };
+    const pinned = ama.hostIds?.[h];
+    if (pinned) {
+      if (pinned.toLowerCase() === id) return { entry: h, unresolved: false };
+      continue;
+    }
+    const m = /^(?:([a-z]+):)?@(.+)$/.exec(x);
+    if (m && uname && m[2] === uname && (m[1] ?? legacyPlatform) === platform) return { entry: h, unresolved: true };
+  }
+  return null;
 }
 
 /** Reads one question. */

@@ -1,11 +1,12 @@
 /** What the AMA says in chats: times with their zone, per-platform length limits, and the notices in the AMA's language. */
 import type { Platform } from '../../core/ids.js';
+import { perPlatform } from '../../platform/index.js';
 
-/** The longest message each platform takes; X posts are split into a thread by its adapter, so no cap here. */
-export const PLATFORM_TEXT_LIMIT: Record<Platform, number> = { telegram: 4096, discord: 2000, x: Number.POSITIVE_INFINITY };
+/** The longest message each platform takes (the registry's; Infinity where the adapter splits a long text itself). */
+export const PLATFORM_TEXT_LIMIT: Record<Platform, number> = perPlatform((p) => p.text.maxChars);
 
-/** How platforms are named to people. */
-export const PLATFORM_NAME: Record<Platform, string> = { telegram: 'Telegram', discord: 'Discord', x: 'X' };
+/** How platforms are named to people (the registry's names). */
+export const PLATFORM_NAME: Record<Platform, string> = perPlatform((p) => p.name);
 
 /** True when `tz` is an IANA zone this runtime knows. */
 export function isValidZone(tz: string): boolean {

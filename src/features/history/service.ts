@@ -8,9 +8,10 @@ import type { CoreDeps } from '../../pipeline/context.js';
 import { overviewProvider, type SummaryProvider } from '../digest/llm.js';
 import { assignThreads, groupThreads } from './threads.js';
 import { readHistory, trimByAge } from './store.js';
+import { perPlatform } from '../../platform/index.js';
 
-/** The longest message a platform takes; X gets a thread, so a longer text is fine there. */
-export const PLATFORM_MAX_CHARS: Record<Platform, number> = { telegram: 4096, discord: 2000, x: 1400 };
+/** The longest digest a platform gets in one go (the registry's). */
+export const PLATFORM_MAX_CHARS: Record<Platform, number> = perPlatform((p) => p.text.digestChars);
 
 /** Messages an overview is written from at most (the newest): bounds the model's work on a very busy window. */
 export const OVERVIEW_MAX_LINES = 1500;

@@ -4,16 +4,17 @@ import { parseDuration } from '../../commands/parser.js';
 import { needArgs } from '../../commands/router.js';
 import { UserError } from '../../core/errors.js';
 import type { EventContext } from '../../pipeline/context.js';
-import { AUTOMATIC, audit, deleteMessage, labelOf, modLogLine, restrict, tally } from './effects.js';
-import { filterId, MAX_FILTERS, parseFilterArg, type FilterRecord } from './filters.js';
+import { AUTOMATIC, audit, canModerate, deleteMessage, labelOf, modLogLine, restrict, tally } from './effects.js';
+import { filterId, MAX_FILTERS, parseFilterArg, regexSizeWith, type FilterRecord } from './filters.js';
 import { addWarning } from './hook.js';
 import { dayOf, type ModKeys } from './keys.js';
 import type { PolicyCache } from './policy.js';
 import { listAudit, reverseEntry } from './reverse.js';
-import { validatePattern } from './safe-regex.js';
+import { MAX_SET_SIZE, validatePattern } from './safe-regex.js';
 import { checkSetting, describeSettings, formatDuration, isSettingKey, SETTING_SCHEMAS } from './settings.js';
 import { checkActionable, takeTarget } from './targets.js';
 import { safeEcho, truncate } from './unicode.js';
+import { capabilitiesOf, platformInfo, type ModerationVerb } from '../../platform/index.js';
 
 /** Most messages one /purge deletes. */
 export const MAX_PURGE = 500;
@@ -28,8 +29,9 @@ function reasonOf(rest: string[]): string {
   return rest.join(' ').trim().slice(0, 500);
 }
 
-function noX(ctx: EventContext, what: string): void {
-  if (ctx.event.platform === 'x') throw new UserError('unsupported', `${what} is not available on X.`);
+/** Refuses, in one line, a moderation step the event's platform does not give bots. */
+function needVerb(ctx: EventContext, verb: ModerationVerb, what: string): void {
+  if (!canModerate(ctx, verb)) throw new UserError('unsupported', `${what} is not available on ${platformInfo(ctx.event.platform).name}.`);
 }
 
 /** Bumps the chat's policy version so every process reloads it, and drops this process's copy now. */
@@ -48,7 +50,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
     description: 'ban a member (reply, @username or id)',
     permission: 'moderator',
     run: async (ctx, cmd) => {
-      noX(ctx, 'Banning');
+      needVerb(ctx, 'ban', 'Banning');
       const e = ctx.event;
       const { target: t, rest } = await takeTarget(ctx, mk, cmd.args, ban.usage);
       const target = await checkActionable(ctx, mk, t, 'ban');
@@ -69,7 +71,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
     description: 'lift a ban',
     permission: 'moderator',
     run: async (ctx, cmd) => {
-      noX(ctx, 'Banning');
+      needVerb(ctx, 'ban', 'Banning');
       const e = ctx.event;
       const { target: t } = await takeTarget(ctx, mk, cmd.args, unban.usage);
       const label = await labelFor(ctx, c, t.id);
@@ -85,7 +87,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
     description: 'mute a member for a while (10m, 2h, 1d)',
     permission: 'moderator',
     run: async (ctx, cmd) => {
-      noX(ctx, 'Muting');
+      needVerb(ctx, 'mute', 'Muting');
       const e = ctx.event;
       const { target: t, rest } = await takeTarget(ctx, mk, cmd.args, mute.usage);
       const ms = rest[0] ? parseDuration(rest[0]) : null;
@@ -98,7 +100,8 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
       tally(ctx, 'act:mute');
       const policy = await cache.get(ctx.group);
       await modLogLine(ctx, policy.settings, `${labelOf(e.user)} muted ${target.label} (${target.id}) for ${formatDuration(ms)}${reason ? `: ${safeEcho(reason, 200)}` : ''}`);
-      const capped = e.platform === 'discord' && ms > 28 * 86_400_000 ? ' (Discord caps timeouts at 28 days)' : '';
+      const { name, maxMuteMs } = platformInfo(e.platform);
+      const capped = maxMuteMs !== null && ms > maxMuteMs ? ` (${name} caps timeouts at ${formatDuration(maxMuteMs)})` : '';
       ctx.reply(`Muted ${target.label} for ${formatDuration(ms)}${capped}${reason ? `: ${safeEcho(reason, 200)}` : ''}.`);
     },
   };
@@ -109,7 +112,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
     description: 'lift a mute',
     permission: 'moderator',
     run: async (ctx, cmd) => {
-      noX(ctx, 'Muting');
+      needVerb(ctx, 'mute', 'Muting');
       const e = ctx.event;
       const { target: t } = await takeTarget(ctx, mk, cmd.args, unmute.usage);
       const label = await labelFor(ctx, c, t.id);
@@ -135,7 +138,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
       audit(ctx, { action: 'warn', by: e.user.id, target: target.id, reason: reason || 'no reason given', content: e.text ?? '', meta: { warnings: w.count, max: s.warnings.max, event: e.id } });
       tally(ctx, 'act:warn');
       const why = reason ? `: ${safeEcho(reason, 200)}` : '';
-      if (w.escalate && e.platform !== 'x') {
+      if (w.escalate && canModerate(ctx, 'mute')) {
         const until = ctx.deps.now() + s.warnings.muteMs;
         restrict(ctx, 'mute', target.id, { until, reason: `${w.count} warnings` });
         audit(ctx, { action: 'mute', by: AUTOMATIC, target: target.id, reason: `${w.count} warnings (limit ${s.warnings.max})`, meta: { until, rule: 'warnings' } });
@@ -153,7 +156,7 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
     description: `delete the last messages of the chat (up to ${MAX_PURGE})`,
     permission: 'moderator',
     run: async (ctx, cmd) => {
-      noX(ctx, 'Purging');
+      needVerb(ctx, 'delete', 'Purging');
       const e = ctx.event;
       needArgs(cmd, 1, purge.usage);
       const n = Number(cmd.args[0]);
@@ -171,14 +174,14 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
     description: 'one message per member every so many seconds',
     permission: 'moderator',
     run: async (ctx, cmd) => {
-      noX(ctx, 'Slow mode');
+      needVerb(ctx, 'slowmode', 'Slow mode');
       const e = ctx.event;
       needArgs(cmd, 1, slowmode.usage);
       const a = cmd.args[0]!.toLowerCase();
       const seconds = a === 'off' || a === '0' ? 0 : /^\d+$/.test(a) ? Number(a) : Math.round((parseDuration(a) ?? -1000) / 1000);
       if (!Number.isInteger(seconds) || seconds < 0 || seconds > 21_600) throw new UserError('usage', `Usage: ${slowmode.usage} (0 to 21600 seconds)`);
-      if (e.platform === 'discord') ctx.act({ type: 'slowmode', platform: e.platform, chat: e.chat, seconds, priority: 'moderation' });
-      // Telegram gives bots no slow mode: the hook enforces it (deletes a member's message sent too soon).
+      if (capabilitiesOf(e.platform).slowMode === 'api') ctx.act({ type: 'slowmode', platform: e.platform, chat: e.chat, seconds, priority: 'moderation' });
+      // Elsewhere (Telegram gives bots no slow mode) the hook enforces it: it deletes a member's message sent too soon.
       ctx.writes.hset(mk.settings(ctx.group), 'slowmode', String(seconds));
       changed(ctx, c);
       audit(ctx, { action: 'slowmode', by: e.user.id, reason: seconds ? `${seconds}s` : 'off', meta: { seconds } });
@@ -211,6 +214,9 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
             audit(ctx, { action: 'refused', by: e.user.id, reason: `/filter add: ${check.reason}`, content: e.text ?? '' });
             throw new UserError('unsafe-pattern', `Refused: ${check.reason}.`);
           }
+          // The chat's patterns run as one set with a fixed budget per message: it must stay within MAX_SET_SIZE.
+          const total = regexSizeWith(await ctx.deps.redis.hgetall(key), f.pattern);
+          if (total > MAX_SET_SIZE) throw new UserError('unsafe-pattern', `Refused: this chat's patterns would be too large together (${total} steps; the limit is ${MAX_SET_SIZE}). Remove or simplify some first.`);
         }
         if ((await ctx.deps.redis.hlen(key)) >= MAX_FILTERS) throw new UserError('too-many', `This chat already has ${MAX_FILTERS} filters; remove some first.`);
         const rec: FilterRecord = { kind: f.kind, pattern: f.pattern, by: e.user.id, at: ctx.deps.now(), ...(f.kind === 'regex' ? { verified: true } : {}) };

@@ -5,6 +5,7 @@ import type { EventContext } from '../../pipeline/context.js';
 import { dayOf, modKeys } from './keys.js';
 import type { ModSettings } from './settings.js';
 import { safeEcho, truncate } from './unicode.js';
+import { capabilitiesOf, platformInfo, type ModerationVerb } from '../../platform/index.js';
 
 /** Who automatic decisions are recorded as. */
 export const AUTOMATIC = 'townhall';
@@ -12,25 +13,29 @@ export const AUTOMATIC = 'townhall';
 export const NOTICE_GAP_MS = 60_000;
 /** At most this many lines per minute go to a mod-log chat; the audit stream keeps everything regardless. */
 export const MODLOG_LINES_PER_MIN = 30;
-/** Discord timeouts end after 28 days at most. */
-export const DISCORD_MAX_TIMEOUT_MS = 28 * 86_400_000;
 /** How long the daily tally is kept. */
 const TALLY_TTL_S = 3 * 86_400;
 
-/**
- * Whether the bot can remove messages and restrict people where the event happened. On X it cannot (other people's
- * posts are theirs): there moderation only keeps spam out of the AMA queue and digests, and records why.
- */
-export function canEnforce(ctx: EventContext): boolean {
-  return ctx.event.platform !== 'x';
+/** Whether the platform of the event lets the bot take this moderation step (registry capabilities). */
+export function canModerate(ctx: EventContext, verb: ModerationVerb): boolean {
+  return capabilitiesOf(ctx.event.platform).moderation.includes(verb);
 }
 
-/** Mutes, bans, unmutes or unbans a user in the event's group, at moderation priority. */
+/**
+ * Whether the bot can remove messages where the event happened. On X it cannot (other people's posts are theirs):
+ * there moderation only keeps spam out of the AMA queue and digests, and records why.
+ */
+export function canEnforce(ctx: EventContext): boolean {
+  return canModerate(ctx, 'delete');
+}
+
+/** Mutes, bans, unmutes or unbans a user in the event's group, at moderation priority (capped at the platform's longest mute). */
 export function restrict(ctx: EventContext, type: 'mute' | 'ban' | 'unmute' | 'unban', user: string, opts: { until?: number; reason?: string } = {}): void {
   const e = ctx.event;
-  if (!canEnforce(ctx)) return;
+  if (!canModerate(ctx, type === 'mute' || type === 'unmute' ? 'mute' : 'ban')) return;
   let until = opts.until;
-  if (until !== undefined && e.platform === 'discord') until = Math.min(until, ctx.deps.now() + DISCORD_MAX_TIMEOUT_MS);
+  const maxMuteMs = platformInfo(e.platform).maxMuteMs;
+  if (until !== undefined && maxMuteMs !== null) until = Math.min(until, ctx.deps.now() + maxMuteMs);
   ctx.act({
     type,
     platform: e.platform,

@@ -1,5 +1,5 @@
-/** Chat filters: words/phrases (matched after homoglyph folding) and safe regular expressions (matched in bounded windows). */
-import { boundedTest, checkPatternStatic } from './safe-regex.js';
+/** Chat filters: words/phrases (matched after homoglyph folding) and regular expressions (matched in linear time, see safe-regex.ts). */
+import { checkPatternStatic, matchableText, MAX_SET_SIZE, PatternSet } from './safe-regex.js';
 import { foldText } from './unicode.js';
 
 /** Most filters one chat may have: every message of the chat is matched against all of them. */
@@ -11,7 +11,7 @@ export interface FilterRecord {
   pattern: string;
   by: string;
   at: number;
-  /** Set on a regex that passed validatePattern (static check and timed probe); unverified ones never run. */
+  /** Set on a regex that passed validatePattern when it was added; unverified ones never run. */
   verified?: boolean;
 }
 
@@ -33,31 +33,61 @@ export function filterId(kind: 'word' | 'regex', pattern: string): string {
 /** Filters ready to match. */
 export interface CompiledFilters {
   words: { id: string; folded: string }[];
-  regexes: { id: string; re: RegExp }[];
+  /** The chat's regular expressions, in the order of `set`. */
+  regexes: { id: string; pattern: string }[];
+  /** All of them compiled together (null when there are none). */
+  set: PatternSet | null;
 }
 
 /**
- * Compiles stored filters. A regex runs only if it was verified when added and still passes the static check, so a
- * pattern written into Redis around the command (which probes it) can never reach the hot path.
+ * Compiles stored filters. A regex runs only if it was verified when added and still passes the checks, and only as
+ * many as fit MAX_SET_SIZE together (oldest first), so a pattern written into Redis around the command can never
+ * make matching costlier than the command allows.
  */
 export function compileFilters(raw: Record<string, string>): CompiledFilters {
-  const out: CompiledFilters = { words: [], regexes: [] };
+  const out: CompiledFilters = { words: [], regexes: [], set: null };
+  const re2: string[] = [];
+  let size = 0;
+  const records: [string, FilterRecord][] = [];
   for (const [id, json] of Object.entries(raw).slice(0, MAX_FILTERS)) {
-    let rec: FilterRecord;
     try {
-      rec = JSON.parse(json) as FilterRecord;
+      records.push([id, JSON.parse(json) as FilterRecord]);
     } catch {
       continue;
     }
+  }
+  records.sort((a, b) => (a[1].at ?? 0) - (b[1].at ?? 0) || (a[0] < b[0] ? -1 : 1));
+  for (const [id, rec] of records) {
     if (rec.kind === 'word') {
       const folded = foldText(rec.pattern);
       if (folded.length >= 2) out.words.push({ id, folded });
     } else if (rec.kind === 'regex' && rec.verified === true) {
       const check = checkPatternStatic(rec.pattern);
-      if (check.ok) out.regexes.push({ id, re: check.re });
+      if (!check.ok || size + check.size > MAX_SET_SIZE) continue;
+      size += check.size;
+      out.regexes.push({ id, pattern: rec.pattern });
+      re2.push(check.re2);
     }
   }
+  if (re2.length) out.set = new PatternSet(re2);
   return out;
+}
+
+/** The compiled size the chat's verified patterns would have with `pattern` added (what /filter add checks against MAX_SET_SIZE). */
+export function regexSizeWith(raw: Record<string, string>, pattern: string): number {
+  let size = 0;
+  for (const json of Object.values(raw)) {
+    try {
+      const rec = JSON.parse(json) as FilterRecord;
+      if (rec.kind !== 'regex' || rec.verified !== true || rec.pattern === pattern) continue;
+      const c = checkPatternStatic(rec.pattern);
+      if (c.ok) size += c.size;
+    } catch {
+      // corrupt entries are not compiled either
+    }
+  }
+  const c = checkPatternStatic(pattern);
+  return size + (c.ok ? c.size : 0);
 }
 
 const WORDISH = /[\p{L}\p{N}]/u;
@@ -79,6 +109,9 @@ function containsWord(haystack: string, needle: string): boolean {
  */
 export function matchFilters(cf: CompiledFilters, text: { folded: string; clean: string }): { id: string; label: string } | null {
   for (const w of cf.words) if (containsWord(text.folded, w.folded)) return { id: w.id, label: `word "${w.folded}"` };
-  for (const r of cf.regexes) if (boundedTest(r.re, text.clean)) return { id: r.id, label: `pattern /${r.re.source}/` };
+  if (cf.set) {
+    const hit = cf.regexes[cf.set.firstMatch(matchableText(text.clean))];
+    if (hit) return { id: hit.id, label: `pattern /${hit.pattern}/` };
+  }
   return null;
 }

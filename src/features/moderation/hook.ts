@@ -17,6 +17,7 @@ import type { ChatPolicy, PolicyCache } from './policy.js';
 import { detectScam, extractHosts, SCAM_LABELS, type ScamHit } from './scam.js';
 import { formatDuration } from './settings.js';
 import { foldText, stripInvisible } from './unicode.js';
+import { capabilitiesOf } from '../../platform/index.js';
 
 /** Roles (in the `roles:<group>` hash) that make someone a moderator, as the router counts them. */
 export const MODERATOR_ROLES = new Set(['admin', 'moderator', 'editor']);
@@ -38,7 +39,7 @@ type Res = [Error | null, unknown][];
  * parse; a pipeline of ten costs ten of each): policy version, role, flood counters (this bucket and the one before),
  * recent ids, slow-mode gate, paste hash. The key names are built here from KEYS[1], the deployment's prefix (it also
  * names the cluster slot every key shares), and the chat and user: key names were ~400 of the ~620 bytes this call
- * sent per message. They must stay equal to `modKeys` (keys.ts); a test in test/moderation/protection.test.ts checks it.
+ * sent per message. They must stay equal to `modKeys` (keys.ts); a test in test/features/moderation/protection.test.ts checks it.
  * Messages under the flood limit are remembered in `recent`, so a detected flood is deleted whole (messages over the
  * limit are deleted as they come).
  * ARGV: group, user, flood bucket ('' = off), bucket before, counter TTL ms, flood limit, fraction of the window
@@ -133,7 +134,7 @@ export function createProtection(opts: { cache: PolicyCache; mk: ModKeys; now: (
     const floodOn = isNew && s.flood.messages > 0;
     const windowMs = s.flood.seconds * 1000;
     const bucket = Math.floor(e.at / windowMs);
-    const slowOn = isNew && policy.slowmodeSeconds > 0 && e.platform === 'telegram';
+    const slowOn = isNew && policy.slowmodeSeconds > 0 && capabilitiesOf(e.platform).slowMode === 'enforced';
     // Only texts that carry a link or a handle are tracked across chats: "gm" is pasted everywhere honestly.
     const pasteOn = isNew && s.scam !== 'off' && folded.length >= 30 && (hosts.length > 0 || /@[a-z0-9_]{3,}/.test(folded)) && !!e.messageId;
     const digest = pasteOn ? createHash('sha1').update(folded).digest('hex').slice(0, 20) : '';

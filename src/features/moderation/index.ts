@@ -26,7 +26,7 @@ export { describeTally, MAX_PURGE } from './commands.js';
 export { AUTOMATIC } from './effects.js';
 export { modKeys, dayOf } from './keys.js';
 export { listAudit, reverseEntry, reversalOf, type ListedEntry, type ReverseResult } from './reverse.js';
-export { checkPatternStatic, validatePattern, boundedTest } from './safe-regex.js';
+export { checkPatternStatic, validatePattern, PatternSet } from './safe-regex.js';
 export { detectScam, type ScamHit, type ScamKind } from './scam.js';
 export { findImpersonation, protectedNames } from './impersonation.js';
 export { foldText, skeleton, safeEcho, stripInvisible } from './unicode.js';

@@ -7,6 +7,7 @@ import { auditInto, type AuditEntry, type StoredAuditEntry } from '../../pipelin
 import type { CoreDeps } from '../../pipeline/context.js';
 import type { Keys } from '../../redis/keys.js';
 import { modKeys } from './keys.js';
+import { isUserId } from '../../platform/index.js';
 
 /** The stream a group's entries live in (`_all` for every chat's). */
 export function auditStream(group: string | undefined): string {
@@ -43,7 +44,7 @@ export async function listAudit(redis: Redis, keys: Keys, group: string | undefi
 
 /** What undoes an entry: unban for a ban, unmute for a mute, unwarn for a warning (that names the event that gave it); null for anything else. */
 export function reversalOf(e: AuditEntry): { type: 'unban' | 'unmute' | 'unwarn'; user: string } | null {
-  if (!e.target || !/^(telegram|discord|x):user:/.test(e.target)) return null;
+  if (!e.target || !isUserId(e.target)) return null;
   if (e.action === 'ban') return { type: 'unban', user: e.target };
   if (e.action === 'mute') return { type: 'unmute', user: e.target };
   // Warnings are kept as the set of events that gave them; entries written before they named it cannot say which.

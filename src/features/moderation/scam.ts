@@ -63,7 +63,7 @@ const SUPPORT_LURES = [
   /\b(check|see|open) (your|ur) (dms?|pms?|inbox|direct messages?|private messages?)\b/,
   /\bi('ve| have)? ?(sent|send|dropped|messaged) (you|u) (a |an )?(dm|pm|message|inbox)\b/,
   /\bi('ll| will| can| could) (dm|pm|inbox|message) (you|u)\b.{0,40}\b(help|assist|support|fix|solve|resolve|recover)\b/,
-  /\b(official|live|customer|technical|tech) (support|help|care|service)( team| desk| center| centre| agent)?\b.{0,40}\b(t\.me|wa\.me|whatsapp|telegram|discord\.gg|dm|pm|inbox)\b/,
+  /\b(official|live|customer|technical|tech) (support|help|care|service)( team| desk| center| centre| agent)?\b.{0,40}\b(telegram|t\.me|wa\.me|whatsapp|discord\.gg|dm|pm|inbox)\b/,
 ];
 
 /** Finds a request for a seed phrase or private key; warnings such as "never share your seed phrase" do not count. */

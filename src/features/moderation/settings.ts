@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Config } from '../../../config/schema.js';
 import { parseDuration } from '../../commands/parser.js';
+import { isChatId } from '../../platform/index.js';
 
 /** What to do about a scam message. */
 export const SCAM_ACTIONS = ['off', 'delete', 'mute', 'ban'] as const;
@@ -61,7 +62,7 @@ export const SETTING_SCHEMAS = {
   }),
   scam: z.enum(SCAM_ACTIONS),
   impersonation: z.enum(IMPERSONATION_ACTIONS),
-  'modlog.chat': z.string().regex(/^((telegram|discord|x):[^:\s]+(:[^:\s]+)?|off)$/, 'a prefixed chat id like telegram:-100123, or off'),
+  'modlog.chat': z.string().refine((v) => v === 'off' || isChatId(v), 'a prefixed chat id like telegram:-100123, or off'),
 } as const;
 
 /** A key of SETTING_SCHEMAS. */

@@ -6,8 +6,10 @@
  *
  * Pages and routes:
  *   GET  /login[?token=…&next=…]   sign-in page (public, as are its static assets)
- *   POST /login {token}            admin token or a /dashboard link token -> session cookie (http-only, SameSite=Strict)
- *   POST /logout                   ends the session
+ *   POST /login {token}            the admin token, a /dashboard link's one-time code (used up) or an API token ->
+ *                                  session cookie (http-only, SameSite=Strict); through the credential limiter
+ *   POST /logout                   ends the session and the API tokens it minted
+ *   POST /dashboard/token          mints an API bearer token with the session's role (no longer than the session)
  *   GET  /                         the app (hash routes #/ama, #/chats, #/moderation); sign-in page when signed out
  *   GET  /dashboard/session        who is signed in, and the CSRF token to echo in X-CSRF-Token
  *   GET  /dashboard/live?ama=&chats=   server-sent events: `ama` and `chat` nudges; the page re-fetches through /api
@@ -15,7 +17,8 @@
  *   GET|POST /dashboard/quiet      a chat's quiet mode (new members muted)
  *   GET  /dashboard/static/<file>  assets; uPlot comes from node_modules (no CDN)
  * Every state-changing request of a signed-in browser carries the session's CSRF token in X-CSRF-Token
- * (checked here and by the /api hook in server.ts).
+ * (checked here and by the /api hook in server.ts). Every request re-checks the session's grant (standing.ts):
+ * a demoted moderator, a host whose AMA ended, or a changed admin token ends it. Hosts see their AMAs only.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -28,41 +31,34 @@ import { z } from 'zod';
 import { parseDuration } from '../../commands/parser.js';
 import { baseChat } from '../../core/ids.js';
 import { amaEnv, amaGet } from '../../features/ama/index.js';
+import { durationMs } from '../../config/load.js';
 import { modKeys } from '../../features/moderation/index.js';
 import { auditInto } from '../../pipeline/audit.js';
 import type { CoreDeps } from '../../pipeline/context.js';
-import {
-  createSession,
-  CSRF_COOKIE,
-  csrfOk,
-  endSession,
-  readSession,
-  sameOrigin,
-  SESSION_COOKIE,
-  tokenTtlMs,
-  verifyToken,
-  type Principal,
-  type Session,
-} from '../auth.js';
+import { groupOf, mayModerateChat, maySeeAma } from '../access.js';
+import { createSession, CSRF_COOKIE, csrfOk, endSession, mintSessionToken, readSession, sameOrigin, SESSION_COOKIE, SESSION_TTL_MS, type Principal, type Session } from '../auth.js';
+import { Authenticator } from '../authenticate.js';
+import { DEFAULT_CREDENTIAL_LIMITS, type CredentialLimits } from '../limiter.js';
 import { readActivity } from './activity.js';
 import { LiveHub, type LiveClient, type LiveInterest } from './live.js';
+import { capabilitiesOf, CHAT_ID_PATTERN, isPlatform } from '../../platform/index.js';
 
 /** Options of the dashboard plugin. */
 export interface DashboardOptions {
   deps: CoreDeps;
-  /** TOWNHALL_ADMIN_TOKEN; without it only /dashboard link tokens sign in. */
+  /** TOWNHALL_ADMIN_TOKEN; without it only /dashboard links and API tokens sign in. */
   adminToken?: string | undefined;
-  /** Longest session (default 12 h; a link token's session also ends when its token does). */
+  /** Longest session (default 12 h; one signed in with an API token also ends when the token does). */
   sessionTtlMs?: number;
-  /** Failed sign-ins per client address per 10 minutes before 429 (default 10). */
+  /** Failed credential checks per client address per 10 minutes before 429 (default 10; the limiter is shared with /api). */
   maxFailedLogins?: number;
+  /** The credential limiter's buckets (defaults in limiter.ts; maxFailedLogins sets the per-source one). */
+  credentialLimits?: CredentialLimits;
   /** SSE heartbeat interval; each heartbeat also re-checks the session (default 20 s). */
   heartbeatMs?: number;
 }
 
-/** Default session length. */
-export const SESSION_TTL_MS = 12 * 3600_000;
-const FAIL_WINDOW_MS = 10 * 60_000;
+export { SESSION_TTL_MS };
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 /** Assets the signed-out sign-in page needs; everything else needs a session. */
@@ -107,19 +103,9 @@ function loadAssets(): Map<string, Asset> {
   return out;
 }
 
-function groupOf(chat: string): string | null {
-  try {
-    return baseChat(chat);
-  } catch {
-    return null;
-  }
-}
-
-/** Whether a principal may see a chat (the admin: all; a moderator token: its own chats' groups). */
+/** Whether a principal may see a chat's views (the admin: all; a moderator: its own chats' groups; a host: none). */
 export function maySeeChat(p: Principal, chat: string): boolean {
-  if (p.admin) return true;
-  const g = groupOf(chat);
-  return g !== null && p.chats.some((c) => groupOf(c) === g);
+  return mayModerateChat(p, chat);
 }
 
 /** A relative path to return to after signing in; anything else becomes `/`. */
@@ -127,7 +113,7 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) && next.length < 300 ? next : '/';
 }
 
-const CHAT_RE = /^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/;
+const CHAT_RE = new RegExp(CHAT_ID_PATTERN);
 const LoginBody = z.object({ token: z.string().trim().min(1).max(512), next: z.string().max(300).optional() });
 const QuietBody = z.object({ chat: z.string().regex(CHAT_RE), on: z.boolean(), minutes: z.number().int().min(1).max(7 * 24 * 60).optional() });
 
@@ -136,7 +122,9 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   const { deps } = opts;
   const { redis, keys } = deps;
   const sessionTtl = opts.sessionTtlMs ?? SESSION_TTL_MS;
-  const maxFails = opts.maxFailedLogins ?? 10;
+  const limits = opts.credentialLimits ?? { ...DEFAULT_CREDENTIAL_LIMITS, perSource: { ...DEFAULT_CREDENTIAL_LIMITS.perSource, points: opts.maxFailedLogins ?? DEFAULT_CREDENTIAL_LIMITS.perSource.points } };
+  const auth = new Authenticator(deps, { adminToken: opts.adminToken, standingMaxAgeMs: durationMs(deps.config.http.standingMaxAge), limits });
+  await auth.init();
   const assets = loadAssets();
   const hub = new LiveHub(redis, keys, deps.log);
   const env = amaEnv(deps);
@@ -153,10 +141,11 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   });
 
   const isHttps = (req: FastifyRequest) => req.protocol === 'https' || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https';
-  const sessionOf = async (req: FastifyRequest): Promise<{ id: string; session: Session } | null> => {
+  /** The request's session with its grant re-checked now (null when there is none or it no longer stands). */
+  const sessionOf = async (req: FastifyRequest): Promise<{ id: string; session: Session; principal: Principal } | null> => {
     const id = req.cookies[SESSION_COOKIE];
-    const session = await readSession(redis, keys, id);
-    return session && id ? { id, session } : null;
+    const s = id ? await auth.session(id) : null;
+    return s && id ? { id, ...s } : null;
   };
   /** The session, or a 401 already sent. */
   const requireSession = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -195,35 +184,34 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     reply.header('cache-control', 'no-store');
     // Signing someone in from another site (login CSRF) is refused; SameSite cookies alone do not cover it.
     if (!sameOrigin(req.headers)) return reply.code(403).send({ error: 'forbidden: cross-origin sign-in' });
-    const failKey = keys.k('dash', 'loginfail', req.ip);
-    const fails = Number((await redis.get(failKey)) ?? 0);
-    if (fails >= maxFails) return reply.code(429).send({ error: 'too many failed sign-ins; wait a few minutes' });
     const parsed = LoginBody.safeParse(req.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: 'send {"token": "..."}' });
-    const { token } = parsed.data;
-    const principal = await verifyToken(redis, keys, opts.adminToken, token);
-    if (!principal) {
-      await redis.multi().incr(failKey).pexpire(failKey, FAIL_WINDOW_MS).exec();
-      return reply.code(401).send({ error: 'That token is not valid (wrong, or the link expired). Ask the bot for a new one with /dashboard.' });
+    // Limited before anything is compared; a link's code is used up by this, whatever follows.
+    const r = await auth.signIn(req.ip, parsed.data.token);
+    if (!r.ok) {
+      if (r.status === 429) return reply.code(429).header('retry-after', String(r.retryAfterS ?? 60)).send({ error: 'too many failed sign-ins; wait a few minutes' });
+      return reply.code(401).send({ error: 'That token is not valid (wrong, used, or the link expired). Ask the bot for a new one with /dashboard.' });
     }
-    // A link token's session ends when the token does: revoking or expiring the link signs the browser out.
-    const ttl = principal.admin ? sessionTtl : Math.min(sessionTtl, (await tokenTtlMs(redis, keys, token)) ?? 0);
-    if (ttl <= 0) return reply.code(401).send({ error: 'That link has expired. Ask the bot for a new one with /dashboard.' });
+    const { principal } = r;
+    // A session signed in with an API token ends when the token does; a link's session lasts sessionTtl, re-checked on every request.
+    const ttl = r.via === 'token' && r.ttlMs !== null ? Math.min(sessionTtl, r.ttlMs) : sessionTtl;
     const old = req.cookies[SESSION_COOKIE];
     if (old) await endSession(redis, keys, old);
-    const { id, session } = await createSession(redis, keys, principal, ttl, Date.now());
+    const { id, session } = await createSession(redis, keys, r.grant, ttl, Date.now());
     const secure = isHttps(req);
     const maxAge = Math.floor(ttl / 1000);
     reply.setCookie(SESSION_COOKIE, id, { path: '/', httpOnly: true, sameSite: 'strict', secure, maxAge });
     reply.setCookie(CSRF_COOKIE, session.csrf, { path: '/', httpOnly: false, sameSite: 'strict', secure, maxAge });
-    return { ok: true, next: safeNext(parsed.data.next), subject: principal.subject, admin: principal.admin };
+    return { ok: true, next: safeNext(parsed.data.next), subject: principal.subject, admin: principal.admin, role: principal.role };
   });
 
   app.post('/logout', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    const s = await sessionOf(req);
-    if (s && !csrfOk(req.headers, s.session)) return reply.code(403).send({ error: 'forbidden: send the X-CSRF-Token header from the same origin' });
-    if (s) await endSession(redis, keys, s.id);
+    // Not re-checked: a session whose grant no longer stands can still be signed out (and its tokens revoked).
+    const id = req.cookies[SESSION_COOKIE];
+    const s = await readSession(redis, keys, id);
+    if (s && !csrfOk(req.headers, s)) return reply.code(403).send({ error: 'forbidden: send the X-CSRF-Token header from the same origin' });
+    if (s) await endSession(redis, keys, id);
     reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
     return reply.code(204).send();
   });
@@ -247,8 +235,18 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     const s = await requireSession(req, reply);
     if (!s) return reply;
     reply.header('cache-control', 'no-store');
-    const { principal, csrf, expiresAt } = s.session;
-    return { subject: principal.subject, admin: principal.admin, chats: principal.chats, csrf, expiresAt };
+    const { principal } = s;
+    const { csrf, expiresAt } = s.session;
+    return { subject: principal.subject, admin: principal.admin, role: principal.role, chats: principal.chats, amas: principal.amas, csrf, expiresAt };
+  });
+
+  app.post('/dashboard/token', async (req, reply) => {
+    const s = await requireWrite(req, reply);
+    if (!s) return reply;
+    reply.header('cache-control', 'no-store');
+    const minted = await mintSessionToken(redis, keys, s.id, s.session);
+    if (!minted) return reply.code(401).send({ error: 'unauthorized: the session has ended' });
+    return { token: minted.token, role: s.principal.role, expiresAt: minted.expiresAt };
   });
 
   // ---- live updates ------------------------------------------------------------------------------------
@@ -257,7 +255,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   const heartbeat = setInterval(() => {
     for (const client of hub.list()) {
       const sid = sids.get(client);
-      void readSession(redis, keys, sid).then(
+      // Re-checked like a request: a demoted moderator's or an ended AMA host's stream is closed.
+      void auth.session(sid).then(
         (s) => {
           if (s) return client.send('ping', { at: Date.now() });
           client.send('signedout', {});
@@ -276,18 +275,20 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   app.get<{ Querystring: { ama?: string; chats?: string } }>('/dashboard/live', async (req, reply) => {
     const s = await requireSession(req, reply);
     if (!s) return reply;
-    const p = s.session.principal;
+    const p = s.principal;
     const interest: LiveInterest = { maySee: (group) => maySeeChat(p, group) };
     if (req.query.ama) {
+      const amaId = String(req.query.ama).slice(0, 64);
       let chats: string[];
       try {
-        chats = (await amaGet(env, String(req.query.ama).slice(0, 64))).chats;
+        chats = (await amaGet(env, amaId)).chats;
       } catch {
         return reply.code(404).send({ error: 'no such AMA' });
       }
-      if (!p.admin && !chats.some((c) => maySeeChat(p, c))) return reply.code(404).send({ error: 'no such AMA' });
+      if (!maySeeAma(p, { id: amaId, chats })) return reply.code(404).send({ error: 'no such AMA' });
       const groups = new Set(chats.map(groupOf).filter((g): g is string => g !== null));
-      interest.ama = { id: String(req.query.ama), groups, spansX: chats.some((c) => c.startsWith('x:')) };
+      const addressed = new Set(chats.map((c) => c.slice(0, c.indexOf(':'))).filter((pf) => isPlatform(pf) && capabilitiesOf(pf).addressedOnly));
+      interest.ama = { id: String(req.query.ama), groups, addressed };
     }
     if (req.query.chats !== undefined) {
       interest.chats = new Set(
@@ -334,7 +335,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   app.get<{ Querystring: { window?: string; chat?: string } }>('/dashboard/activity', async (req, reply) => {
     const s = await requireSession(req, reply);
     if (!s) return reply;
-    const p = s.session.principal;
+    const p = s.principal;
+    if (p.role === 'host') return reply.code(403).send({ error: 'forbidden: a host link reads and answers its AMA only' });
     const win = parseDuration(req.query.window ?? '2h');
     if (win === null || win > 24 * 3600_000) return reply.code(400).send({ error: 'window must be a duration up to 24h, like 30m or 2h' });
     let chats: string[];
@@ -356,7 +358,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     if (!s) return reply;
     const chat = req.query.chat ?? '';
     if (!CHAT_RE.test(chat)) return reply.code(400).send({ error: 'chat must be a prefixed chat id like telegram:-100123' });
-    if (!maySeeChat(s.session.principal, chat)) return reply.code(403).send({ error: 'not your chat' });
+    if (!maySeeChat(s.principal, chat)) return reply.code(403).send({ error: 'not your chat' });
     const group = baseChat(chat);
     const raw = await redis.get(mk.quiet(group));
     const q = raw ? (JSON.parse(raw) as { until?: number; by?: string }) : null;
@@ -368,7 +370,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     if (!s) return reply;
     const body = QuietBody.safeParse(req.body ?? {});
     if (!body.success) return reply.code(400).send({ error: 'send {"chat": "telegram:-100…", "on": true|false, "minutes"?: n}' });
-    const p = s.session.principal;
+    const p = s.principal;
     if (!maySeeChat(p, body.data.chat)) return reply.code(403).send({ error: 'not your chat' });
     const group = baseChat(body.data.chat);
     const by = p.admin ? 'dashboard:admin' : p.subject;

@@ -15,8 +15,11 @@ export { CHAT_NOTE_MS, liveChannel, liveNotesFeature, parseNote, publishLive, ty
 
 /** Whom a dashboard client wants to hear about. */
 export interface LiveInterest {
-  /** The AMA on screen, with the groups it spans (chat notes from those groups nudge it too). */
-  ama?: { id: string; groups: Set<string>; spansX: boolean };
+  /**
+   * The AMA on screen, with the groups it spans (chat notes from those groups nudge it too) and the platforms it spans
+   * where the bot sees only what is addressed to it (X: a mention anywhere may be a question for it).
+   */
+  ama?: { id: string; groups: Set<string>; addressed: Set<string> };
   /** Chats on screen (groups); empty set = every chat the principal may see. */
   chats?: Set<string>;
   /** Whether a chat (group) is one this principal may see. */
@@ -50,7 +53,7 @@ export function nudgesFor(interest: LiveInterest, note: LiveNote): { ama: boolea
   const group = groupOf(note.chat);
   if (interest.ama) {
     // A private ask or an X mention may belong to the AMA without being in one of its chats: nudge (the re-fetch is cheap).
-    ama = note.dm === true || (group !== null && interest.ama.groups.has(group)) || (interest.ama.spansX && note.chat.startsWith('x:'));
+    ama = note.dm === true || (group !== null && interest.ama.groups.has(group)) || interest.ama.addressed.has(note.chat.slice(0, note.chat.indexOf(':')));
   }
   let chat: string | null = null;
   if (interest.chats && group && !note.dm && interest.maySee(group) && (interest.chats.size === 0 || interest.chats.has(group))) chat = note.chat;

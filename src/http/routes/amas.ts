@@ -1,12 +1,12 @@
 /**
  * The AMA part of the HTTP API (contract §6), mounted under /api after the server's bearer-token check:
  * AMAs (list, schedule, read, start, end, recap) and their merged questions (list, answer, approve, reject, merge).
- * A moderator token reaches only the AMAs that span one of its chats; the admin token reaches all.
+ * A moderator reaches only the AMAs that span one of its chats; a host only its own AMAs, to read them and their
+ * questions and to answer (403 for anything else); the admin reaches all. Rules in ../access.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { UserError } from '../../core/errors.js';
-import { baseChat } from '../../core/ids.js';
 import type { CoreDeps } from '../../pipeline/context.js';
 import {
   amaAnswer,
@@ -27,6 +27,7 @@ import {
   type AmaEnv,
   type AmaView,
 } from '../../features/ama/index.js';
+import { mayActOnAma, mayModerateChat, maySeeAma, type AmaAction } from '../access.js';
 import type { Principal } from '../auth.js';
 
 const STATUS = z.enum(['scheduled', 'live', 'closed', 'cancelled']);
@@ -53,20 +54,6 @@ function principalOf(req: FastifyRequest): Principal | undefined {
   return (req as FastifyRequest & { principal?: Principal }).principal;
 }
 
-/** True when a principal may act on chats: the admin always, a moderator token only on its own chats. */
-function mayUse(p: Principal, chats: string[]): boolean {
-  if (p.admin) return true;
-  const own = new Set(p.chats.map(groupOf));
-  return chats.some((c) => own.has(groupOf(c)));
-}
-
-function groupOf(chat: string): string {
-  try {
-    return baseChat(chat);
-  } catch {
-    return chat;
-  }
-}
 
 function fail(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof UserError) {
@@ -93,13 +80,20 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
     }
     return p;
   };
-  /** The AMA when the principal may see it; otherwise a 404 is sent (not 403: other communities' AMAs are not disclosed). */
-  const visibleAma = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<{ p: Principal; ama: AmaView } | null> => {
+  /**
+   * The AMA when the principal may do `action` to it; otherwise a 404 is sent when it may not see it (other
+   * communities' AMAs are not disclosed) and a 403 when it may see but not do that (a host managing its AMA).
+   */
+  const visibleAma = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, action: AmaAction): Promise<{ p: Principal; ama: AmaView } | null> => {
     const p = who(req, reply);
     if (!p) return null;
     const ama = await amaGet(env, req.params.id);
-    if (!mayUse(p, ama.chats)) {
+    if (!maySeeAma(p, ama)) {
       void reply.code(404).send({ error: `There is no AMA ${req.params.id}.`, code: 'ama.unknown' });
+      return null;
+    }
+    if (!mayActOnAma(p, ama, action)) {
+      void reply.code(403).send({ error: 'forbidden: a host may read and answer its AMA’s questions, nothing else', code: 'forbidden' });
       return null;
     }
     return { p, ama };
@@ -111,7 +105,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
       if (!p) return reply;
       const q = ListQuery.parse(req.query);
       const list = await amaList(env, { ...(q.status ? { status: q.status } : {}), ...(q.chat ? { chat: q.chat } : {}), ...(q.limit ? { limit: q.limit } : {}) });
-      return list.filter((a) => mayUse(p, a.chats));
+      return list.filter((a) => maySeeAma(p, a));
     } catch (err) {
       return fail(reply, err);
     }
@@ -122,7 +116,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
       const p = who(req, reply);
       if (!p) return reply;
       const input = ScheduleInputSchema.parse(req.body ?? {});
-      if (!p.admin && !input.chats.every((c) => mayUse(p, [c]))) return reply.code(403).send({ error: 'this token may schedule AMAs only in its own chats', code: 'forbidden' });
+      if (!input.chats.every((c) => mayModerateChat(p, c))) return reply.code(403).send({ error: 'this token may schedule AMAs only in chats it moderates', code: 'forbidden' });
       // A client retry with the same Idempotency-Key gets the AMA the first request made.
       const key = req.headers['idempotency-key'];
       const opId = typeof key === 'string' && /^[\w.-]{8,100}$/.test(key) ? `${p.subject}:${key}` : undefined;
@@ -135,7 +129,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.get<{ Params: { id: string } }>('/amas/:id', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'read');
       return v ? v.ama : reply;
     } catch (err) {
       return fail(reply, err);
@@ -149,7 +143,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
   ] as const) {
     app.post<{ Params: { id: string } }>(`/amas/:id/${path}`, async (req, reply) => {
       try {
-        const v = await visibleAma(req, reply);
+        const v = await visibleAma(req, reply, 'manage');
         if (!v) return reply;
         return await run(v.ama.id, v.p.subject);
       } catch (err) {
@@ -160,7 +154,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.get<{ Params: { id: string } }>('/amas/:id/recap', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'manage');
       if (!v) return reply;
       const q = RecapQuery.parse(req.query);
       if (q.format === 'json') return await amaRecap(env, v.ama.id, 'json');
@@ -176,7 +170,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.get<{ Params: { id: string } }>('/amas/:id/questions', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'read');
       if (!v) return reply;
       const q = QuestionsQuery.parse(req.query);
       return await amaQuestions(env, v.ama.id, {
@@ -194,7 +188,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.post<QParams>('/amas/:id/questions/:qid/answer', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'answer');
       if (!v) return reply;
       const body = AnswerBody.parse(req.body ?? {});
       const host = v.ama.hosts[0]?.replace(/^[a-z]+:@/, '@');
@@ -206,7 +200,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.post<QParams>('/amas/:id/questions/:qid/approve', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'manage');
       if (!v) return reply;
       return await amaApprove(env, v.ama.id, req.params.qid, v.p.subject);
     } catch (err) {
@@ -216,7 +210,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.post<QParams>('/amas/:id/questions/:qid/reject', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'manage');
       if (!v) return reply;
       const body = RejectBody.parse(req.body ?? {});
       return await amaReject(env, v.ama.id, req.params.qid, v.p.subject, body.reason ?? '');
@@ -227,7 +221,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.post<QParams>('/amas/:id/questions/:qid/merge', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'manage');
       if (!v) return reply;
       const body = MergeBody.parse(req.body ?? {});
       return await amaMerge(env, v.ama.id, req.params.qid, body.into, v.p.subject);
@@ -238,7 +232,7 @@ export async function amaRoutes(app: FastifyInstance, opts: { deps: CoreDeps; en
 
   app.post<QParams>('/amas/:id/questions/:qid/split', async (req, reply) => {
     try {
-      const v = await visibleAma(req, reply);
+      const v = await visibleAma(req, reply, 'manage');
       if (!v) return reply;
       const body = SplitBody.parse(req.body ?? {});
       return await amaSplit(env, v.ama.id, req.params.qid, body.ask, v.p.subject);

@@ -2,14 +2,15 @@
 import { parseDuration } from '../../commands/parser.js';
 import { chatDigest, chatThreads } from '../../features/history/service.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { mayModerateChat } from '../access.js';
 import type { RoutePlugin } from '../server.js';
+import { CHAT_ID_PATTERN } from '../../platform/index.js';
 
-const CHAT_RE = /^(telegram|discord|x):[^:\s]+(:[^:\s]+)?$/;
+const CHAT_RE = new RegExp(CHAT_ID_PATTERN);
 
-/** Chat listing, digest and thread routes. */
+/** Chat listing, digest and thread routes (the admin: every chat; a moderator: its own; a host: none). */
 export const chatRoutes: RoutePlugin = async (app, { deps }) => {
-  const allowed = (req: { principal?: { admin: boolean; chats: string[] } }, chat: string) =>
-    req.principal?.admin || req.principal?.chats.some((c) => chat === c || chat.startsWith(`${c}:`));
+  const allowed = (req: FastifyRequest, chat: string) => (req.principal ? mayModerateChat(req.principal, chat) : false);
 
   app.get('/chats', async (req) => {
     const chats = await deps.redis.zrevrange(deps.keys.k('chats'), '0', '999', 'WITHSCORES');

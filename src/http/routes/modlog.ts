@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { baseChat } from '../../core/ids.js';
 import { dayOf, describeTally, listAudit, modKeys, reverseEntry } from '../../features/moderation/index.js';
 import type { RoutePlugin } from '../server.js';
+import { CHAT_ID_PATTERN } from '../../platform/index.js';
 
 interface ListQuery {
   chat?: string;
@@ -16,7 +17,7 @@ interface ListQuery {
   before?: string;
 }
 
-const chatPattern = '^(telegram|discord|x):[^:\\s]+(:[^:\\s]+)?$';
+const chatPattern = CHAT_ID_PATTERN;
 
 /** Resolves `chat` to its group and checks the caller may see it; replies with the error and returns null otherwise. */
 function allowedGroup(req: FastifyRequest, reply: FastifyReply, chat: string | undefined): { group: string | undefined } | null {
@@ -28,6 +29,11 @@ function allowedGroup(req: FastifyRequest, reply: FastifyReply, chat: string | u
     return null;
   }
   if (p.admin) return { group };
+  if (p.role !== 'moderator') {
+    // A host link reads and answers its AMA; the mod log (with message content) and its reversals are for moderators.
+    void reply.code(403).send({ error: 'forbidden: the mod log is for moderators' });
+    return null;
+  }
   if (!group) {
     void reply.code(400).send({ error: 'chat is required for a moderator token' });
     return null;

@@ -1,6 +1,6 @@
 // The AMA view: the live ranked queue (paged, 50 a page), moderation of questions, the host's answer box and
 // keyboard shortcuts, and scheduling/starting/ending AMAs. Updates arrive as nudges over SSE; the page re-fetches.
-import { api, coalesce, h, knownChats, live, platformBadge, PLATFORM, setHash, shortId, toast, when } from './lib.js';
+import { api, coalesce, groupOf, h, knownChats, live, platformBadge, PLATFORM, session, setHash, shortId, toast, when } from './lib.js';
 
 const PAGE = 50;
 const STATUSES = [
@@ -53,7 +53,9 @@ export function mountAma(root, [wantedId]) {
     h('p', { class: 'hint', id: 'answer-keys' }, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'Enter'), ' sends · ', h('kbd', {}, 'Esc'), ' leaves the box'),
     delivered,
   );
-  const header = h('div', { class: 'toolbar' }, h('label', { for: 'ama-select' }, 'AMA'), select, statusBadge, whenText, startBtn, endBtn, recap, scheduleToggle);
+  // A host reads and answers; starting, ending, recaps and scheduling are the moderators' (the API says 403 anyway).
+  const managing = session.role !== 'host';
+  const header = h('div', { class: 'toolbar' }, h('label', { for: 'ama-select' }, 'AMA'), select, statusBadge, whenText, ...(managing ? [startBtn, endBtn, recap, scheduleToggle] : []));
   root.append(
     h('h2', { class: 'visually-hidden' }, 'AMA questions'),
     header,
@@ -421,7 +423,7 @@ export function mountAma(root, [wantedId]) {
 
   async function buildScheduleForm() {
     const chats = await knownChats().catch(() => []);
-    const groups = [...new Set(chats.map((c) => c.chat.split(':').slice(0, 2).join(':')))].slice(0, 50);
+    const groups = [...new Set(chats.map((c) => groupOf(c.chat)))].slice(0, 50);
     const soon = new Date(Date.now() + 3600_000);
     soon.setMinutes(0, 0, 0);
     const local = new Date(soon.getTime() - soon.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);

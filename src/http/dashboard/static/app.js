@@ -1,5 +1,5 @@
 // The dashboard shell: hash router, theme switch, sign-out. Views live in ama.js, chats.js, moderation.js.
-import { api, session, shortId } from './lib.js';
+import { api, loadPlatforms, session, shortId } from './lib.js';
 import { mountAma } from './ama.js';
 import { mountChats } from './chats.js';
 import { mountModeration } from './moderation.js';
@@ -9,9 +9,12 @@ import { mountModeration } from './moderation.js';
 const VIEWS = { ama: mountAma, chats: mountChats, moderation: mountModeration };
 let unmount = null;
 
+/** A host's link reads and answers its AMA only: the chat and moderation views are not theirs. */
+const allowed = (view) => session.role !== 'host' || view === 'ama';
+
 function route() {
   const [, view = 'ama', ...rest] = window.location.hash.replace(/^#/, '').split('/');
-  const name = VIEWS[view] ? view : 'ama';
+  const name = VIEWS[view] && allowed(view) ? view : 'ama';
   for (const a of document.querySelectorAll('nav a[data-view]')) {
     if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -41,8 +44,11 @@ async function start() {
   } catch {
     return;
   }
+  // Without the registry the views still work, with grey badges and platform ids for names.
+  await loadPlatforms().catch((err) => console.warn(`could not load the platforms: ${err.message}`));
   document.getElementById('who').textContent = session.admin ? 'admin' : shortId(session.subject);
   document.getElementById('queues-link').hidden = !session.admin;
+  for (const a of document.querySelectorAll('nav a[data-view]')) a.hidden = !allowed(a.dataset.view);
   let theme = localStorage.getItem('townhall-theme') || 'system';
   applyTheme(theme);
   document.getElementById('theme-toggle').addEventListener('click', () => {

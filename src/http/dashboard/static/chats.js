@@ -1,6 +1,6 @@
 // The chats view: every chat seen, a chart of messages per minute per platform and questions per minute (uPlot),
 // and the selected chat's digest with its open questions. Refreshed on live nudges, throttled (digests cost more).
-import { api, coalesce, h, live, platformBadge, PLATFORM, setHash, toast, when } from './lib.js';
+import { api, coalesce, h, live, platformBadge, platforms, setHash, toast, when } from './lib.js';
 
 const WINDOWS = ['30m', '2h', '6h', '24h'];
 
@@ -71,12 +71,16 @@ export function mountChats(root, [wantedChat]) {
   function drawChart() {
     const a = st.activity;
     if (!a || st.disposed) return;
-    const data = [a.minutes, a.messages.telegram, a.messages.discord, a.messages.x, a.questions];
-    const totals = data.slice(1).map((s) => s.reduce((x, y) => x + y, 0));
-    const [tg, dc, x, q] = totals;
+    const list = platforms();
+    const series = list.map((p) => a.messages[p.id] || a.minutes.map(() => 0));
+    const data = [a.minutes, ...series, a.questions];
+    const sum = (s) => s.reduce((x, y) => x + y, 0);
+    const counts = series.map(sum);
+    const total = sum(counts);
+    const q = sum(a.questions);
     const scoped = st.only && st.chat;
     chartTitle.textContent = scoped ? `Messages per minute in ${st.chat}` : 'Messages per minute, all chats';
-    chartSummary.textContent = `${tg + dc + x} messages in the last ${st.window}${scoped ? ` in ${st.chat}` : ` across ${a.chats.length} chat${a.chats.length === 1 ? '' : 's'}`}: Telegram ${tg}, Discord ${dc}, X ${x}; ${q} question${q === 1 ? '' : 's'}.`;
+    chartSummary.textContent = `${total} messages in the last ${st.window}${scoped ? ` in ${st.chat}` : ` across ${a.chats.length} chat${a.chats.length === 1 ? '' : 's'}`}: ${list.map((p, i) => `${p.name} ${counts[i]}`).join(', ')}; ${q} question${q === 1 ? '' : 's'}.`;
     if (!window.uPlot) {
       chartBox.textContent = 'The chart library did not load.';
       return;
@@ -97,9 +101,8 @@ export function mountChats(root, [wantedChat]) {
         height: 260,
         series: [
           {},
-          line(PLATFORM.telegram.name, cssVar('--tg'), { show: tg > 0 || !(dc + x) }),
-          line(PLATFORM.discord.name, cssVar('--dc'), { show: dc > 0 }),
-          line(PLATFORM.x.name, cssVar('--x'), { show: x > 0 }),
+          // A platform without messages is hidden (its legend entry shows it); with none at all, the first is shown.
+          ...list.map((p, i) => line(p.name, cssVar(`--pf-${p.id}`), { show: counts[i] > 0 || (i === 0 && total === 0) })),
           line('Questions', cssVar('--q'), { dash: [6, 4] }),
         ],
         axes: [axis, { ...axis, label: 'per minute' }],

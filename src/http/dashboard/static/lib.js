@@ -1,7 +1,7 @@
 // Shared by the dashboard's views: the session, the API client (with the CSRF header), live updates, DOM helpers.
 
-/** The signed-in session: {subject, admin, chats, csrf, expiresAt}. */
-export const session = { subject: '', admin: false, chats: [], csrf: '', expiresAt: 0 };
+/** The signed-in session: {subject, admin, role (admin|moderator|host), chats, amas, csrf, expiresAt}. */
+export const session = { subject: '', admin: false, role: '', chats: [], amas: [], csrf: '', expiresAt: 0 };
 
 /** Goes to the sign-in page, coming back here afterwards. */
 export function toSignIn() {
@@ -118,8 +118,45 @@ export function live(query, handlers) {
   return () => es.close();
 }
 
-/** Platform names and short labels for badges. */
-export const PLATFORM = { telegram: { name: 'Telegram', short: 'TG' }, discord: { name: 'Discord', short: 'DC' }, x: { name: 'X', short: 'X' } };
+/** The platforms the server knows, by id, as GET /api/platforms lists them: {id, name, short, colour, maxChars, capabilities}. */
+export const PLATFORM = {};
+
+/** The platforms in the server's order. */
+export const platforms = () => Object.values(PLATFORM);
+
+/** Readable text on a background colour: dark on light colours, white on dark ones. */
+function textOn(hex) {
+  const n = Number.parseInt(hex.slice(1), 16);
+  const lum = (0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255)) / 255;
+  return lum > 0.6 ? '#15171c' : '#ffffff';
+}
+
+/**
+ * Loads the platform registry from the server, once, and gives each platform its badge colours (light and dark
+ * themes) as CSS variables `--pf-<id>` / `--pf-<id>-text`: nothing in the dashboard names a platform itself.
+ */
+export async function loadPlatforms() {
+  const { platforms: list } = await api('/api/platforms');
+  for (const p of list) PLATFORM[p.id] = p;
+  const vars = (mode) => list.map((p) => `--pf-${p.id}: ${p.colour[mode]}; --pf-${p.id}-text: ${textOn(p.colour[mode])};`).join(' ');
+  const css = [
+    `:root { ${vars('light')} }`,
+    `@media (prefers-color-scheme: dark) { :root:not([data-theme="light"]) { ${vars('dark')} } }`,
+    `:root[data-theme="dark"] { ${vars('dark')} }`,
+    ...list.map((p) => `.pf-${p.id} { background: var(--pf-${p.id}); color: var(--pf-${p.id}-text); }`),
+  ].join('\n');
+  // A constructed sheet (CSSOM), not a <style> element: the dashboard's CSP allows only its own style files.
+  const sheet = new window.CSSStyleSheet();
+  sheet.replaceSync(css);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+}
+
+/** The group a chat id belongs to (its topic or thread dropped), by the platform's own id pattern. */
+export function groupOf(chat) {
+  const p = PLATFORM[String(chat).slice(0, String(chat).indexOf(':'))];
+  const m = p ? new RegExp(p.chatPattern).exec(chat) : null;
+  return m ? `${p.id}:${m[1]}` : String(chat);
+}
 
 /** A platform badge with an accessible name: "Telegram 2". */
 export function platformBadge(platform, count) {
@@ -138,7 +175,7 @@ export function when(ms) {
 
 /** A short readable form of a prefixed id: telegram:user:601 -> user 601. */
 export function shortId(id) {
-  return String(id || '').replace(/^(telegram|discord|x):user:/, 'user ');
+  return String(id || '').replace(/^[a-z]+:user:/, 'user ');
 }
 
 /** Chats the session may pick (the admin: every chat seen; a moderator: its own). */

@@ -1,6 +1,6 @@
 // The moderation view: the mod log (GET /api/modlog) with filters and paging, one-click reversal of bans and
 // mutes, and the quiet-mode switch of the chosen chat.
-import { api, coalesce, h, live, session, setHash, shortId, toast, when } from './lib.js';
+import { api, coalesce, groupOf, h, live, session, setHash, shortId, toast, when } from './lib.js';
 
 const ACTIONS = ['ban', 'unban', 'mute', 'unmute', 'warn', 'delete', 'purge', 'refused', 'quiet', 'filter', 'flag', 'slowmode'];
 
@@ -44,7 +44,7 @@ export function mountModeration(root, [wantedChat]) {
 
   async function loadChats() {
     const { chats } = await api('/api/chats');
-    const groups = [...new Set([...chats.map((c) => c.chat.split(':').slice(0, 2).join(':')), ...session.chats])];
+    const groups = [...new Set([...chats.map((c) => groupOf(c.chat)), ...session.chats])];
     // A moderator token must name its chat; the admin may read every chat's log at once.
     const options = session.admin ? [h('option', { value: '' }, 'all chats')] : [];
     chatSel.replaceChildren(...options, ...groups.map((g) => h('option', { value: g }, g)));
