@@ -10,4 +10,5 @@ export const ADAPTERS = {
   telegram: async () => (await import('./telegram/index.js')).telegramAdapter,
   discord: async () => (await import('./discord/index.js')).discordAdapter,
   x: async () => (await import('./x/index.js')).xAdapter,
+  slack: async () => (await import('./slack/index.js')).slackAdapter,
 } as const satisfies AdapterRegistry;

@@ -51,6 +51,17 @@ export const ConfigSchema = z
         onReplyRestricted: z.enum(['quote', 'skip']).default('skip'),
       })
       .prefault({}),
+    slack: z
+      .object({
+        apiRoot: z.url().optional(),
+        /** The public Request URL Slack posts events to: with SLACK_SIGNING_SECRET the bot receives over HTTP, not Socket Mode. */
+        requestUrl: z.url().optional(),
+        /** Where the Events API receiver listens (behind your TLS proxy that requestUrl points at). */
+        eventsPort: z.number().int().min(1).max(65535).default(3000),
+        /** An AMA's answers place: a pinned message kept up to date, a thread in the channel, or a thread in this channel id. */
+        answers: z.union([z.enum(['pinned', 'thread']), z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'pinned, thread, or a channel id (C…, G…)')]).default('pinned'),
+      })
+      .prefault({}),
     core: z
       .object({
         concurrency: z.number().int().min(1).max(500).default(50),
@@ -108,6 +119,11 @@ export const EnvSchema = z.object({
   X_ACCESS_TOKEN: z.string().optional(),
   X_ACCESS_SECRET: z.string().optional(),
   X_BEARER_TOKEN: z.string().optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xox(b|e\.xoxb)-/, 'a bot token starts with xoxb-').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(16, 'looks too short for a signing secret').optional(),
+  /** A workspace admin's or owner's user token: deleting other people's messages. */
+  SLACK_USER_TOKEN: z.string().regex(/^xox(p|e\.xoxp)-/, 'a user token starts with xoxp-').optional(),
   TOWNHALL_CONFIG: z.string().optional(),
   TOWNHALL_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   TOWNHALL_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),

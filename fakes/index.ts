@@ -10,4 +10,5 @@ export const FAKES = {
   telegram: async () => (await import('./telegram/index.js')).startTelegramFake({ floodControl: false, dmRequiresStart: false }),
   discord: async () => (await import('./discord/index.js')).startDiscordFake(),
   x: async () => (await import('./x/index.js')).startXFake(),
+  slack: async () => (await import('./slack/index.js')).startSlackFake(),
 } as const satisfies FakeRegistry;

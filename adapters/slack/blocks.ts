@@ -1,46 +1,44 @@
 /**
- * Block Kit for Townhall's question card: the question in a section (mrkdwn, user text escaped), a context line with
- * the asker and the votes, and an actions block with the upvote button. The `text` beside the blocks is what
- * notifications and screen readers show; Slack wants it whenever blocks are sent.
+ * Block Kit for a message with Townhall's buttons under it (the ▲ upvote of a question card): the text in sections,
+ * then one actions block. A button's `value` is the action's button data, which comes back in the click as the vote
+ * target. The `text` sent beside the blocks stays what notifications and screen readers show.
  */
-import { escapeMrkdwn, SLACK_SECTION_CHARS } from './format.js';
+import { SLACK_SECTION_CHARS, splitMrkdwn } from './format.js';
 import { UPVOTE_ACTION_ID } from './normalize.js';
 
-/** What a question card shows. */
-export interface QuestionCard {
-  /** The question's number in the AMA. */
-  n: number;
-  /** The question as asked (user text). */
-  text: string;
-  votes: number;
-  /** Who asked, as a display name (user text). */
-  askedBy?: string;
-  status?: 'open' | 'answered' | 'rejected';
-  /** What the button's click reports back (the vote target, at most 100 characters for the event). */
-  target: string;
-  /** The button's label (default "👍 Upvote"). */
-  label?: string;
+/** A button as an action carries it. */
+export interface ActionButton {
+  label: string;
+  data: string;
 }
 
-/** Block Kit (and fallback text) for a question card with an upvote button; no button once it is closed. */
-export function questionCardBlocks(card: QuestionCard): { text: string; blocks: Record<string, unknown>[] } {
-  const question = clip(escapeMrkdwn(card.text), SLACK_SECTION_CHARS - 16);
-  const votes = `${card.votes} vote${card.votes === 1 ? '' : 's'}`;
-  const context = [card.askedBy ? `asked by ${escapeMrkdwn(card.askedBy)}` : undefined, votes, card.status && card.status !== 'open' ? card.status : undefined].filter(Boolean).join(' · ');
-  const blocks: Record<string, unknown>[] = [
-    { type: 'section', block_id: `q${card.n}`, text: { type: 'mrkdwn', text: `*Q${card.n}* ${question}` } },
-    { type: 'context', block_id: `q${card.n}-meta`, elements: [{ type: 'mrkdwn', text: context }] },
-  ];
-  if ((card.status ?? 'open') === 'open') {
+/** A Block Kit block (Slack validates the shape: `invalid_blocks`). */
+export type Block = Record<string, unknown>;
+
+/**
+ * The blocks of a message: `text` (as the action's format renders it for Slack) in sections of at most 3,000
+ * characters — mrkdwn for markdown, plain_text (shown literally, never a mention) for plain — and the buttons.
+ * `plain` is the text before escaping, which a plain_text object takes as it is.
+ */
+export function messageBlocks(o: { rendered: string; mrkdwn: boolean; plain: string; buttons: readonly ActionButton[] }): Block[] {
+  const body = o.mrkdwn ? o.rendered : o.plain;
+  const sections = body.trim() ? splitMrkdwn(body, SLACK_SECTION_CHARS) : [];
+  const blocks: Block[] = sections.slice(0, 40).map((part, i) => ({ type: 'section', block_id: `t${i}`, text: { type: o.mrkdwn ? 'mrkdwn' : 'plain_text', text: part } }));
+  if (o.buttons.length) {
     blocks.push({
       type: 'actions',
-      block_id: `q${card.n}-actions`,
-      elements: [{ type: 'button', action_id: UPVOTE_ACTION_ID, text: { type: 'plain_text', text: clip(card.label ?? '👍 Upvote', 75), emoji: true }, value: card.target.slice(0, 2000) }],
+      block_id: 'townhall',
+      elements: o.buttons.slice(0, 25).map((b, i) => ({
+        type: 'button',
+        action_id: i === 0 ? UPVOTE_ACTION_ID : `${UPVOTE_ACTION_ID}_${i}`,
+        text: { type: 'plain_text', text: clip(b.label || '▲', 75), emoji: true },
+        value: b.data.slice(0, 2000),
+      })),
     });
   }
-  return { text: clip(`Q${card.n}: ${escapeMrkdwn(card.text)} (${votes})`, 4000), blocks };
+  return blocks;
 }
 
 function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1).replace(/&[a-z]{0,4}$/, '')}…`;
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }

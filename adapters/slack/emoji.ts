@@ -16,6 +16,15 @@ const NAME_TO_EMOJI: Record<string, string> = {
   joy: '😂',
   fire: '🔥',
   rocket: '🚀',
+  writing_hand: '✍️',
+  pushpin: '📌',
+  studio_microphone: '🎙️',
+  question: '❓',
+  warning: '⚠️',
+  x: '❌',
+  no_entry_sign: '🚫',
+  arrow_up: '⬆️',
+  ok_hand: '👌',
 };
 
 const EMOJI_TO_NAME: Record<string, string> = Object.fromEntries(

@@ -4,27 +4,23 @@
  * names and admin rights and passes them in. Event ids are stable across Slack's redeliveries (they come from the
  * message's `ts`, not from `event_id`, which differs between the `message` and `app_mention` copies of one message).
  */
-import type { ChatEventInput } from '../../src/core/index.js';
+import { BOT_USERNAME, makeEventId, type ChatEventInput } from '../../src/core/index.js';
 import { emojiOfName } from './emoji.js';
 import { slackChat, slackUser, tsToMs } from './ids.js';
+import type { SlackPerson } from './people.js';
 
-/** A ChatEvent from Slack (the core's Platform union gains 'slack' with the platform registry). */
-export type SlackChatEvent = Omit<ChatEventInput, 'platform'> & { platform: 'slack' };
+/** A ChatEvent from Slack. */
+export type SlackChatEvent = ChatEventInput & { platform: 'slack' };
 
 /** What the normalizer needs to know about the install. */
 export interface SlackContext {
-  /** The bot's user id (auth.test `user_id`): its own messages are dropped, its mention becomes `@botName`. */
+  /** The bot's user id (auth.test `user_id`): its own messages are dropped, its mention becomes `@townhall_bot`. */
   botUserId: string;
-  botName: string;
-  /** A person's display name, when the adapter has it cached. */
-  nameOf?: (userId: string) => string | undefined;
-  /** Whether the person is a workspace admin or owner, when known. */
-  isAdmin?: (userId: string) => boolean | undefined;
-  /** The action id of the upvote button on question cards. */
-  upvoteActionId?: string;
+  /** What the adapter knows about a person (users.info), when it knows. */
+  person?: (userId: string) => SlackPerson | undefined;
 }
 
-/** The upvote button's action id. */
+/** The action id of Townhall's buttons (the ▲ upvote under a question card); a second button on a message gets `_1`… */
 export const UPVOTE_ACTION_ID = 'townhall_upvote';
 
 /** The Events API body (`event_callback`), as Socket Mode and HTTP both carry it. */
@@ -160,10 +156,37 @@ function reaction(team: string, e: Record<string, unknown>, ctx: SlackContext, a
   };
 }
 
+/**
+ * What answering an interaction in place needs, as the event's opaque `replyHandle`: the response_url Slack gave it,
+ * the person (for chat.postEphemeral once the URL is spent) and the slash command, when it was one.
+ */
+export interface ReplyHandle {
+  url: string;
+  user: string;
+  command?: string;
+}
+
+/** Encodes a reply handle. */
+export function encodeReplyHandle(h: ReplyHandle): string {
+  return JSON.stringify(h);
+}
+
+/** Decodes a reply handle; undefined for anything this adapter did not write. */
+export function decodeReplyHandle(s: string): ReplyHandle | undefined {
+  try {
+    const h = JSON.parse(s) as Partial<ReplyHandle>;
+    if (typeof h.url !== 'string' || !/^https?:\/\//.test(h.url) || typeof h.user !== 'string') return undefined;
+    return { url: h.url, user: h.user, ...(typeof h.command === 'string' ? { command: h.command } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A slash command (`/ask When?`) as a command event; its response_url is the handle to answer it privately. */
 export function normalizeSlashCommand(p: SlackSlashCommand, ctx: SlackContext, now = Date.now()): SlackChatEvent {
   const chatType = p.channel_id.startsWith('D') || p.channel_name === 'directmessage' ? 'private' : 'group';
-  const text = `${p.command} ${p.text ?? ''}`.trim();
+  const command = p.command.replace(/^\//, '');
+  const args = textParts(p.text ?? '', ctx);
   return {
     v: 1,
     id: eventId('command', p.team_id, p.trigger_id),
@@ -172,8 +195,10 @@ export function normalizeSlashCommand(p: SlackSlashCommand, ctx: SlackContext, n
     chat: slackChat(p.team_id, p.channel_id),
     chatType,
     user: person(p.user_id, ctx, p.user_name),
-    text,
-    ...(p.response_url ? { replyHandle: p.response_url } : {}),
+    text: `/${command} ${args.text}`.trim(),
+    ...(args.mentions ? { mentions: args.mentions } : {}),
+    ...(args.links ? { links: args.links } : {}),
+    ...(p.response_url ? { replyHandle: encodeReplyHandle({ url: p.response_url, user: p.user_id, command }) } : {}),
     at: now,
   };
 }
@@ -181,7 +206,7 @@ export function normalizeSlashCommand(p: SlackSlashCommand, ctx: SlackContext, n
 /** An upvote button click as a vote on the card's question; other buttons are not Townhall's. */
 export function normalizeBlockActions(p: SlackBlockActions, ctx: SlackContext): SlackChatEvent | undefined {
   if (p.type !== 'block_actions') return undefined;
-  const action = p.actions?.find((a) => a.action_id === (ctx.upvoteActionId ?? UPVOTE_ACTION_ID));
+  const action = p.actions?.find((a) => a.action_id === UPVOTE_ACTION_ID || a.action_id.startsWith(`${UPVOTE_ACTION_ID}_`));
   const channel = p.container?.channel_id ?? p.channel?.id;
   const team = p.team?.id ?? p.user.team_id;
   if (!action?.value || !channel || !team) return undefined;
@@ -195,7 +220,7 @@ export function normalizeBlockActions(p: SlackBlockActions, ctx: SlackContext): 
     ...(p.container?.message_ts ? { messageId: p.container.message_ts } : {}),
     user: person(p.user.id, ctx, p.user.name ?? p.user.username),
     vote: { target: action.value.slice(0, 100), added: true },
-    ...(p.response_url ? { replyHandle: p.response_url } : {}),
+    ...(p.response_url ? { replyHandle: encodeReplyHandle({ url: p.response_url, user: p.user.id }) } : {}),
     at: at ? tsToMs(at) : Date.now(),
   };
 }
@@ -213,7 +238,8 @@ export function textParts(raw: string, ctx: SlackContext): { text: string; menti
       if (target.startsWith('@')) {
         const id = target.slice(1);
         mentions.push(slackUser(id));
-        return `@${id === ctx.botUserId ? ctx.botName : (label ?? ctx.nameOf?.(id) ?? id)}`;
+        // The @handle, as people type it (a display name may hold spaces): `/ban @dave` finds whom it names.
+        return `@${id === ctx.botUserId ? BOT_USERNAME : (label ?? ctx.person?.(id)?.handle ?? id)}`;
       }
       if (target.startsWith('#')) return `#${label ?? target.slice(1)}`;
       if (target.startsWith('!')) return `@${(label ?? target.slice(1)).replace(/\^.*$/, '')}`;
@@ -238,13 +264,20 @@ function threadOf(m: Record<string, unknown>): string | undefined {
 }
 
 function person(id: string, ctx: SlackContext, fallbackName?: string): SlackChatEvent['user'] {
-  const admin = ctx.isAdmin?.(id);
-  return { id: slackUser(id), name: (ctx.nameOf?.(id) ?? fallbackName ?? id).slice(0, 256), ...(admin !== undefined ? { isAdmin: admin } : {}) };
+  const p = ctx.person?.(id);
+  return {
+    id: slackUser(id),
+    name: (p?.name ?? fallbackName ?? id).slice(0, 256),
+    ...(p?.handle ? { username: p.handle.slice(0, 256) } : {}),
+    ...(p ? { isAdmin: p.isAdmin } : {}),
+    ...(p?.isBot ? { isBot: true } : {}),
+    ...(p?.lang ? { lang: p.lang } : {}),
+  };
 }
 
-/** The inbound job id: stable across redelivery, no ':' (BullMQ refuses it); the same form as makeEventId. */
+/** The inbound job id: stable across redelivery (from the message's ts, never Slack's event_id). */
 export function eventId(kind: string, ...parts: string[]): string {
-  return ['slack', kind, ...parts].map((p) => p.replaceAll('/', '%2F')).join('/');
+  return makeEventId('slack', kind, ...parts);
 }
 
 function str(v: unknown): string | undefined {

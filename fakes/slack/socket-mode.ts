@@ -53,7 +53,6 @@ export class FakeSocketMode {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly tickets = new Map<string, number>();
   private readonly conns: Conn[] = [];
-  private readonly pending: Envelope[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<(e: Envelope) => void>();
   private next = 0;
@@ -109,7 +108,6 @@ export class FakeSocketMode {
     });
     ws.on('error', () => ws.terminate());
     ws.send(JSON.stringify({ type: 'hello', num_connections: this.conns.length, debug_info: { host: `applink-fake-${conn.id}`, build_number: 1, approximate_connection_time: 18060 }, connection_info: { app_id: this.appId } }));
-    for (const e of this.pending.splice(0)) this.send(e);
   }
 
   private onAck(text: string): void {
@@ -131,19 +129,22 @@ export class FakeSocketMode {
     this.listeners.add(fn);
   }
 
-  /** Sends an envelope (queued until a connection says hello). */
+  /**
+   * Sends an envelope. With no connection open it is a failed attempt, as on Slack: an events_api envelope is tried
+   * again after the retry delays (and dropped after the last), a slash command or a click is lost (the person sees an
+   * error in their client).
+   */
   deliver(type: EnvelopeType, payload: Record<string, unknown>): Envelope {
     const e: Envelope = { envelopeId: randomUUID(), type, payload, retryAttempt: 0, sentAt: [] };
     this.envelopes.push(e);
-    if (this.conns.length) this.send(e);
-    else this.pending.push(e);
+    this.attempt(e);
     return e;
   }
 
-  private send(e: Envelope): void {
+  private attempt(e: Envelope): void {
     // Slack spreads envelopes over the app's open connections.
-    const conn = this.conns[this.next++ % this.conns.length];
-    if (!conn) return void this.pending.push(e);
+    const conn = this.conns[this.next++ % Math.max(1, this.conns.length)];
+    if (!conn) return this.failed(e);
     const frame: Record<string, unknown> = { envelope_id: e.envelopeId, payload: e.payload, type: e.type, accepts_response_payload: e.type === 'slash_commands' };
     if (e.type === 'events_api') {
       frame.retry_attempt = e.retryAttempt;
@@ -151,19 +152,21 @@ export class FakeSocketMode {
     }
     e.sentAt.push(Date.now());
     conn.ws.send(JSON.stringify(frame));
-    this.later(this.ackTimeoutMs, () => {
-      if (e.ackedAt || e.timedOut) return;
-      const delay = this.retryDelaysMs[e.retryAttempt];
-      if (e.type !== 'events_api' || delay === undefined) {
-        e.timedOut = true;
-        return;
-      }
-      this.later(delay, () => {
-        if (e.ackedAt) return;
-        e.retryAttempt++;
-        if (this.conns.length) this.send(e);
-        else this.pending.push(e);
-      });
+    this.later(this.ackTimeoutMs, () => this.failed(e));
+  }
+
+  /** An attempt went unacknowledged: retry an event after its delay, or give up. */
+  private failed(e: Envelope): void {
+    if (e.ackedAt || e.timedOut) return;
+    const delay = this.retryDelaysMs[e.retryAttempt];
+    if (e.type !== 'events_api' || delay === undefined) {
+      e.timedOut = true;
+      return;
+    }
+    this.later(delay, () => {
+      if (e.ackedAt) return;
+      e.retryAttempt++;
+      this.attempt(e);
     });
   }
 

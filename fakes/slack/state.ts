@@ -46,6 +46,8 @@ export interface SlackMessage {
   pinned: boolean;
   subtype?: string;
   clientMsgId?: string;
+  /** Message metadata an app attached (chat.postMessage `metadata`); listed only to callers that ask for it. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** Unicode emoji the sandbox accepts, with the name Slack reports for them (Slack stores reactions by name). */
@@ -182,7 +184,7 @@ export class SlackState {
   }
 
   /** Stores a message (a thread reply when `threadTs` names a message of the channel) and returns it. */
-  addMessage(input: { channel: SlackChannel; user: SlackUser; text: string; blocks?: unknown[]; threadTs?: string; at?: number; subtype?: string }): SlackMessage {
+  addMessage(input: { channel: SlackChannel; user: SlackUser; text: string; blocks?: unknown[]; threadTs?: string; at?: number; subtype?: string; metadata?: SlackMessage['metadata'] }): SlackMessage {
     const ts = this.nextTs(input.at);
     const msg: SlackMessage = {
       ts,
@@ -202,6 +204,7 @@ export class SlackState {
     }
     if (input.blocks) msg.blocks = input.blocks;
     if (input.subtype) msg.subtype = input.subtype;
+    if (input.metadata) msg.metadata = input.metadata;
     if (input.threadTs) {
       const parent = this.message(input.channel.id, input.threadTs);
       if (parent) {
@@ -229,7 +232,7 @@ export class SlackState {
   }
 
   /** A message as the Web API and the Events API render it. */
-  wire(m: SlackMessage, opts: { withReactions?: boolean } = {}): Record<string, unknown> {
+  wire(m: SlackMessage, opts: { withReactions?: boolean; withMetadata?: boolean } = {}): Record<string, unknown> {
     const out: Record<string, unknown> = { type: 'message' };
     if (m.subtype) out.subtype = m.subtype;
     out.text = m.text;
@@ -260,6 +263,7 @@ export class SlackState {
       out.reactions = [...m.reactions].map(([name, users]) => ({ name, users: [...users], count: users.size }));
     }
     if (m.pinned) out.pinned_to = [m.channel];
+    if (opts.withMetadata && m.metadata) out.metadata = m.metadata;
     return out;
   }
 

@@ -293,8 +293,10 @@ export class FakeWebApi {
           // An unknown thread_ts posts to the channel itself; Slack does not refuse it.
           const threadTs = str(p.thread_ts);
           const broadcast = p.reply_broadcast === true || p.reply_broadcast === 'true';
-          const msg = s.addMessage({ channel: ch, user: this.actor(token), text, ...(blocks ? { blocks } : {}), ...(threadTs ? { threadTs } : {}), ...(broadcast && threadTs ? { subtype: 'thread_broadcast' } : {}) });
-          s.record({ type: 'send', chat: ch.id, messageId: msg.ts, text, ...(msg.threadTs ? { thread: msg.threadTs } : {}), ...(ch.kind === 'im' && ch.user ? { user: ch.user } : {}) });
+          const metadata = metadataOf(p.metadata);
+          const msg = s.addMessage({ channel: ch, user: this.actor(token), text, ...(blocks ? { blocks } : {}), ...(threadTs ? { threadTs } : {}), ...(broadcast && threadTs ? { subtype: 'thread_broadcast' } : {}), ...(metadata ? { metadata } : {}) });
+          // A reply in a message's thread is the bot answering that message (contract §7's replyTo).
+          s.record({ type: 'send', chat: ch.id, messageId: msg.ts, text, ...(msg.threadTs ? { thread: msg.threadTs } : {}), ...(threadTs && msg.threadTs ? { replyTo: threadTs } : {}), ...(ch.kind === 'im' && ch.user ? { user: ch.user } : {}) });
           this.hooks.dispatch({ ...s.wire(msg), channel: ch.id, event_ts: msg.ts, channel_type: s.channelType(ch) });
           return this.withWarnings({ channel: ch.id, ts: msg.ts, message: s.wire(msg) }, warnings);
         },
@@ -418,7 +420,7 @@ export class FakeWebApi {
         run: ({ p, token }) => {
           const ch = this.channelFor(p, token);
           const top = ch.order.map((t) => s.message(ch.id, t)!).filter((m) => !m.threadTs || m.threadTs === m.ts || m.subtype === 'thread_broadcast');
-          return this.page(top.reverse(), p, (m) => s.wire(m, { withReactions: true }));
+          return this.page(top.reverse(), p, (m) => s.wire(m, { withReactions: true, withMetadata: flag(p.include_all_metadata) }));
         },
       },
       'conversations.replies': {
@@ -431,7 +433,7 @@ export class FakeWebApi {
           if (!root) throw new SlackApiError('thread_not_found');
           const parent = root.threadTs && root.threadTs !== root.ts ? s.message(ch.id, root.threadTs) ?? root : root;
           const replies = parent.replyTs.map((t) => s.message(ch.id, t)).filter((m): m is SlackMessage => !!m);
-          return this.page([parent, ...replies], p, (m) => s.wire(m, { withReactions: true }));
+          return this.page([parent, ...replies], p, (m) => s.wire(m, { withReactions: true, withMetadata: flag(p.include_all_metadata) }));
         },
       },
       'conversations.members': {
@@ -555,6 +557,26 @@ function encodeCursor(offset: number): string {
 function decodeCursor(cursor: string): number | undefined {
   const m = /^next_ts:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString());
   return m ? Number(m[1]) : undefined;
+}
+
+function flag(v: unknown): boolean {
+  return v === true || v === 'true' || v === '1';
+}
+
+/** chat.postMessage's `metadata` (JSON in a form body): an `event_type` and an `event_payload` object, or Slack refuses it. */
+function metadataOf(v: unknown): { event_type: string; event_payload: Record<string, unknown> } | undefined {
+  if (v === undefined || v === '') return undefined;
+  let m: unknown = v;
+  if (typeof m === 'string') {
+    try {
+      m = JSON.parse(m);
+    } catch {
+      throw new SlackApiError('invalid_metadata_format');
+    }
+  }
+  const o = m as { event_type?: unknown; event_payload?: unknown } | null;
+  if (!o || typeof o.event_type !== 'string' || !/^[a-z0-9_]{1,255}$/i.test(o.event_type) || !o.event_payload || typeof o.event_payload !== 'object') throw new SlackApiError('invalid_metadata_format');
+  return { event_type: o.event_type, event_payload: o.event_payload as Record<string, unknown> };
 }
 
 function str(v: unknown): string | undefined {

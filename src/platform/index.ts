@@ -1,17 +1,18 @@
 /**
- * The platform registry: one entry per platform (`telegram.ts`, `discord.ts`, `x.ts`), and everything derived from
+ * The platform registry: one entry per platform (`telegram.ts`, `discord.ts`, `x.ts`, `slack.ts`), and everything derived from
  * it — the list of platforms and its type, the id patterns, the text limits, the capabilities, the dashboard's names
  * and colours. Adding a platform is one file here and one line in REGISTRY; nothing else in src/ names a platform.
  */
 import { discord } from './discord.js';
 import { telegram } from './telegram.js';
+import { slack } from './slack.js';
 import type { Capabilities, PlatformDescriptor } from './types.js';
 import { x } from './x.js';
 
 export type { Capabilities, ModerationVerb, PlatformDescriptor } from './types.js';
 
 /** Every platform Townhall speaks to, in the order they are listed to people. */
-export const REGISTRY = [telegram, discord, x] as const satisfies readonly PlatformDescriptor[];
+export const REGISTRY = [telegram, discord, x, slack] as const satisfies readonly PlatformDescriptor[];
 
 /** One of the platforms' ids. */
 export type Platform = (typeof REGISTRY)[number]['id'];

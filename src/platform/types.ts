@@ -55,4 +55,9 @@ export interface PlatformDescriptor {
   /** Longest mute the platform allows (Discord caps timeouts at 28 days); null when it has no cap. */
   readonly maxMuteMs: number | null;
   readonly capabilities: Capabilities;
+  /**
+   * What a moderation verb means on the platform, or why it is missing, in a few words the bot adds to its one-line
+   * answer ("Muting is not available on Slack: Slack gives apps no way to mute…").
+   */
+  readonly moderationNotes?: Readonly<Partial<Record<ModerationVerb, string>>>;
 }

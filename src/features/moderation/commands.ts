@@ -29,9 +29,16 @@ function reasonOf(rest: string[]): string {
   return rest.join(' ').trim().slice(0, 500);
 }
 
+/** What a moderation verb means on the event's platform, or why it is missing there (the registry's few words). */
+function verbNote(ctx: EventContext, verb: ModerationVerb): string | undefined {
+  return platformInfo(ctx.event.platform).moderationNotes?.[verb];
+}
+
 /** Refuses, in one line, a moderation step the event's platform does not give bots. */
 function needVerb(ctx: EventContext, verb: ModerationVerb, what: string): void {
-  if (!canModerate(ctx, verb)) throw new UserError('unsupported', `${what} is not available on ${platformInfo(ctx.event.platform).name}.`);
+  if (canModerate(ctx, verb)) return;
+  const note = verbNote(ctx, verb);
+  throw new UserError('unsupported', `${what} is not available on ${platformInfo(ctx.event.platform).name}${note ? `: ${note}` : ''}.`);
 }
 
 /** Bumps the chat's policy version so every process reloads it, and drops this process's copy now. */
@@ -61,7 +68,8 @@ export function moderationCommands(c: Ctx): CommandSpec[] {
       tally(ctx, 'act:ban');
       const policy = await cache.get(ctx.group);
       await modLogLine(ctx, policy.settings, `${labelOf(e.user)} banned ${target.label} (${target.id})${reason ? `: ${safeEcho(reason, 200)}` : ''}`);
-      ctx.reply(`Banned ${target.label}${reason ? `: ${safeEcho(reason, 200)}` : ''}.`);
+      const note = verbNote(ctx, 'ban');
+      ctx.reply(`Banned ${target.label}${reason ? `: ${safeEcho(reason, 200)}` : ''}.${note ? ` Note: ${note}.` : ''}`);
     },
   };
 

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
-import { questionCardBlocks } from '../../../adapters/slack/blocks.js';
+import { messageBlocks } from '../../../adapters/slack/blocks.js';
 import { emojiOfName, nameOfEmoji } from '../../../adapters/slack/emoji.js';
 import { escapeMrkdwn, markdownToMrkdwn, renderText, splitMrkdwn } from '../../../adapters/slack/format.js';
 import { parseSlackChat, slackChat, SLACK_CHAT_RE, SLACK_USER_RE, tsToMs } from '../../../adapters/slack/ids.js';
-import { normalizeBlockActions, normalizeEvent, normalizeSlashCommand, textParts, type SlackChatEvent, type SlackContext, type SlackEventCallback } from '../../../adapters/slack/normalize.js';
+import { decodeReplyHandle, normalizeBlockActions, normalizeEvent, normalizeSlashCommand, textParts, type SlackChatEvent, type SlackContext, type SlackEventCallback } from '../../../adapters/slack/normalize.js';
 import { ChatEventSchema, ChatUserSchema } from '../../../src/core/events.js';
 import { blockErrors } from '../../../fakes/slack/blocks.js';
 import { startSlackFake, type SlackFake } from '../../../fakes/slack/index.js';
@@ -43,7 +43,14 @@ describe('normalizing what the fake Slack sends', { timeout: 20_000 }, () => {
   const last = () => fake!.eventsSent[fake!.eventsSent.length - 1] as unknown as SlackEventCallback;
   before(async () => {
     fake = await startSlackFake({ rateLimits: false });
-    ctx = { botUserId: fake.botUserId, botName: 'townhall_bot', isAdmin: (id) => fake!.isAdmin(id), nameOf: (id) => fake!.state.users.get(id)?.realName };
+    // What users.info says of them, as the adapter's people cache would hold it.
+    ctx = {
+      botUserId: fake.botUserId,
+      person: (id) => {
+        const u = fake!.state.users.get(id);
+        return u ? { name: u.realName, handle: u.name, isAdmin: fake!.isAdmin(id), isBot: u.isBot } : undefined;
+      },
+    };
   });
   after(async () => fake?.close());
 
@@ -53,7 +60,7 @@ describe('normalizing what the fake Slack sends', { timeout: 20_000 }, () => {
     const msg = valid(normalizeEvent(last(), ctx));
     assert.deepEqual(
       { kind: msg.kind, chat: msg.chat, messageId: msg.messageId, user: msg.user, text: msg.text, chatType: msg.chatType },
-      { kind: 'message', chat: `slack:${f.teamId}:C0AMA`, messageId: root, user: { id: 'slack:user:U0ALICE', name: 'Alice', isAdmin: true }, text: 'When is the <listing> & launch?', chatType: 'group' },
+      { kind: 'message', chat: `slack:${f.teamId}:C0AMA`, messageId: root, user: { id: 'slack:user:U0ALICE', name: 'Alice', username: 'alice', isAdmin: true }, text: 'When is the <listing> & launch?', chatType: 'group' },
     );
     const { id: reply } = await f.injectMessage({ chat: 'C0AMA', user: { id: 'U0BOB', name: 'Bob' }, text: '+1', thread: root });
     const r = valid(normalizeEvent(last(), ctx));
@@ -107,10 +114,10 @@ describe('normalizing what the fake Slack sends', { timeout: 20_000 }, () => {
     const cmd = f.injectSlashCommand({ chat: 'C0AMA', user: { id: 'U0EVE', name: 'Eve' }, command: '/ask', text: 'Is there a roadmap?' });
     const c = valid(normalizeSlashCommand(cmd.envelope!.payload as never, ctx, 1_700_000_000_000));
     assert.deepEqual({ kind: c.kind, text: c.text, chat: c.chat, user: c.user.id }, { kind: 'command', text: '/ask Is there a roadmap?', chat: `slack:${f.teamId}:C0AMA`, user: 'slack:user:U0EVE' });
-    assert.match(c.replyHandle!, /\/response\//);
+    assert.deepEqual(decodeReplyHandle(c.replyHandle!), { url: (cmd.envelope!.payload as { response_url: string }).response_url, user: 'U0EVE', command: 'ask' });
 
-    const card = questionCardBlocks({ n: 1, text: 'Is there a roadmap?', votes: 0, target: 'q:abc', askedBy: 'Eve' });
-    const posted = await fetch(`${f.url}chat.postMessage`, { method: 'POST', headers: { authorization: `Bearer ${f.tokens.bot}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0AMA', ...card }) }).then((r) => r.json() as Promise<{ ok: boolean; ts: string }>);
+    const blocks = messageBlocks({ rendered: 'Q1 Is there a roadmap?', mrkdwn: false, plain: 'Q1 Is there a roadmap?', buttons: [{ label: '▲ Upvote', data: 'q:abc' }] });
+    const posted = await fetch(`${f.url}chat.postMessage`, { method: 'POST', headers: { authorization: `Bearer ${f.tokens.bot}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0AMA', text: 'Q1 Is there a roadmap?', blocks }) }).then((r) => r.json() as Promise<{ ok: boolean; ts: string }>);
     assert.equal(posted.ok, true);
     const click = f.injectButton({ chat: 'C0AMA', message: posted.ts, user: { id: 'U0FRED', name: 'Fred' }, actionId: 'townhall_upvote' });
     const v = valid(normalizeBlockActions(click.envelope!.payload as never, ctx));
@@ -120,13 +127,13 @@ describe('normalizing what the fake Slack sends', { timeout: 20_000 }, () => {
 });
 
 describe('slack text in and out', { timeout: 10_000 }, () => {
-  const ctx: SlackContext = { botUserId: 'U0BOT', botName: 'townhall_bot', nameOf: (id) => (id === 'U0ANN' ? 'Ann' : undefined) };
+  const ctx: SlackContext = { botUserId: 'U0BOT', person: (id) => (id === 'U0ANN' ? { name: 'Ann Lee', handle: 'ann', isAdmin: false, isBot: false } : undefined) };
 
   test('incoming markup becomes what the person typed; mentions and links are listed', () => {
     const table: [string, string, string[] | undefined, string[] | undefined][] = [
       ['a &amp; b &lt;c&gt;', 'a & b <c>', undefined, undefined],
       ['&amp;lt; stays literal', '&lt; stays literal', undefined, undefined],
-      ['hi <@U0ANN> and <@U0ZED|zed>', 'hi @Ann and @zed', ['slack:user:U0ANN', 'slack:user:U0ZED'], undefined],
+      ['hi <@U0ANN> and <@U0ZED|zed>', 'hi @ann and @zed', ['slack:user:U0ANN', 'slack:user:U0ZED'], undefined],
       ['see <https://x.io/a?b=1&amp;c=2|the docs> and <https://y.io>', 'see the docs (https://x.io/a?b=1&c=2) and https://y.io', undefined, ['https://x.io/a?b=1&c=2', 'https://y.io']],
       ['in <#C0GEN|general> <!here>', 'in #general @here', undefined, undefined],
     ];
@@ -168,16 +175,16 @@ describe('slack text in and out', { timeout: 10_000 }, () => {
     assert.deepEqual(splitMrkdwn('short'), ['short']);
   });
 
-  test('the question card passes the Block Kit checks, escapes the question and drops the button once answered', () => {
-    const card = questionCardBlocks({ n: 7, text: 'Is <!channel> & *this* safe?', votes: 1, target: 'q:7', askedBy: 'Ann <admin>' });
-    assert.deepEqual(blockErrors(card.blocks), []);
-    assert.equal((card.blocks[0]!.text as { text: string }).text, '*Q7* Is &lt;!channel&gt; &amp; *this* safe?');
-    assert.equal((card.blocks[1]!.elements as { text: string }[])[0]!.text, 'asked by Ann &lt;admin&gt; · 1 vote');
-    assert.equal(((card.blocks[2]!.elements as { value: string }[])[0]!).value, 'q:7');
-    const long = questionCardBlocks({ n: 8, text: 'x'.repeat(5000), votes: 2, target: 'q:8', status: 'answered' });
-    assert.deepEqual(blockErrors(long.blocks), []);
-    assert.equal(long.blocks.length, 2, 'no upvote button on an answered question');
-    assert.ok(long.text.length <= 4000);
+  test("a message with buttons passes the Block Kit checks: text in sections (plain_text stays literal), the buttons' data as their values", () => {
+    const plain = messageBlocks({ rendered: 'Is &lt;!channel&gt; *safe*?', mrkdwn: false, plain: 'Is <!channel> *safe*?', buttons: [{ label: '▲ Upvote', data: 'v:a1:7' }, { label: 'x'.repeat(90), data: 'v:a1:8' }] });
+    assert.deepEqual(blockErrors(plain), []);
+    assert.deepEqual(plain[0]!.text, { type: 'plain_text', text: 'Is <!channel> *safe*?' });
+    const buttons = plain[1]!.elements as { action_id: string; value: string; text: { text: string } }[];
+    assert.deepEqual(buttons.map((b) => [b.action_id, b.value]), [['townhall_upvote', 'v:a1:7'], ['townhall_upvote_1', 'v:a1:8']]);
+    assert.ok(buttons[1]!.text.text.length <= 75);
+    const long = messageBlocks({ rendered: `${'word '.repeat(1000)}`, mrkdwn: true, plain: '', buttons: [] });
+    assert.deepEqual(blockErrors(long), []);
+    assert.equal(long.length, 2, 'a 5,000-character text is two sections of at most 3,000');
   });
 
   test("emoji names both ways: 👍 is +1 (and thumbsup), skin tones fold, unknown names stay :name:", () => {
