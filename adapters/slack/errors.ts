@@ -34,8 +34,9 @@ export const ALREADY_DONE = new Set(['already_reacted', 'already_pinned', 'messa
 /** Methods that post into a conversation: a closed conversation stops sending there (per-chat scope). */
 const SENDING = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'reactions.add', 'pins.add']);
 
-/** The `error` string of a Slack `ok:false` answer, when the error is one. */
+/** The `error` string of a Slack `ok:false` answer (as the WebClient threw it, or as mapped), when the error is one. */
 export function slackCode(err: unknown): string | undefined {
+  if (err instanceof PlatformError) return typeof err.code === 'string' ? err.code : undefined;
   const e = err as Partial<WebAPICallError> | null;
   return e && typeof e === 'object' && e.code === ErrorCode.PlatformError && typeof e.data?.error === 'string' ? e.data.error : undefined;
 }

@@ -44,6 +44,8 @@ export interface FailRule {
   retryAfterSec?: number;
   /** How many calls to fail (default 1). */
   times?: number;
+  /** Fail only after the call did its work (the answer is lost on the way back: a 5xx after the post landed). */
+  afterRun?: boolean;
 }
 
 /** What the Web API needs from the rest of the fake. */
@@ -149,8 +151,13 @@ export class FakeWebApi {
   }
 
   private answer(method: string, p: Record<string, unknown>, json: boolean, auth: string | undefined, call: WebApiCall, headers: Record<string, string>): Record<string, unknown> {
-    const spec = this.methods[method];
     const forced = this.takeRule(method);
+    if (forced?.afterRun) {
+      this.perform(method, p, json, auth, call, headers);
+      call.forced = true;
+      call.status = forced.status && forced.status !== 429 ? forced.status : 503;
+      return { ok: false, error: 'service_unavailable' };
+    }
     if (forced) {
       call.forced = true;
       if (forced.status === 429) {
@@ -164,6 +171,12 @@ export class FakeWebApi {
       }
       return { ok: false, error: forced.error ?? 'internal_error' };
     }
+    return this.perform(method, p, json, auth, call, headers);
+  }
+
+  /** Checks the token, its type and scopes and the method's budget, then runs the method. */
+  private perform(method: string, p: Record<string, unknown>, json: boolean, auth: string | undefined, call: WebApiCall, headers: Record<string, string>): Record<string, unknown> {
+    const spec = this.methods[method];
     if (!spec) return { ok: false, error: 'unknown_method' };
     // A JSON body must carry its token in the Authorization header; a form body may carry it as a parameter.
     const headerToken = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;

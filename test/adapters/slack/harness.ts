@@ -56,7 +56,7 @@ export async function slackHarness(
       await h.adapter.stop();
       h.adapter = make(extra);
       await h.adapter.init();
-      await h.adapter.startInbound();
+      if (opts.inbound !== false) await h.adapter.startInbound();
       return h.adapter;
     },
     close: async () => {
