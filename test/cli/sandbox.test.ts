@@ -9,7 +9,7 @@ after(() => stack.close());
 
 type Outbox = { type: string; chat: string; replyTo?: string; text?: string }[];
 
-for (const [platform, chat] of [['telegram', '-1009'], ['discord', '7001'], ['x', '88001']] as const) {
+for (const [platform, chat] of [['telegram', '-1009'], ['discord', '7001'], ['x', '88001'], ['slack', 'C0SANDBOX']] as const) {
   test(`sandbox (${platform}): a message POSTed to /sandbox/${platform}/messages reaches the bot and the outbox lists its answer`, async () => {
     const text = platform === 'x' ? '@townhall_bot /help' : '/help';
     const posted = await stack.post(`/sandbox/${platform}/messages`, { chat, user: { id: '501', name: 'Ann' }, text });
@@ -39,7 +39,7 @@ test('/readyz reports Redis and every adapter connected; /healthz and /metrics a
   assert.equal(ready.status, 200);
   const r = ready.body as { ready: boolean; adapters: Record<string, { connected: boolean }> };
   assert.equal(r.ready, true);
-  assert.deepEqual(Object.keys(r.adapters).sort(), ['discord', 'telegram', 'x']);
+  assert.deepEqual(Object.keys(r.adapters).sort(), [...PLATFORMS].sort());
   assert.equal((await stack.get('/healthz')).status, 200);
   const metrics = await stack.get('/metrics');
   assert.match(String(metrics.body), /townhall_events_handled_total/);
