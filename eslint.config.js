@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const NO_TEST = { regex: '^(\\.\\.?/)+(.*/)?test/', message: 'product code never imports test/: move what it needs out of test/.' };
 const SDK_MESSAGE = "the core never imports a platform SDK: that is an adapter's job (adapters/<platform>).";
 const PLATFORM_SDKS = ['telegraf', 'discord.js', 'twitter-api-v2', 'twitter-text'].map((name) => ({ name, message: SDK_MESSAGE }));
-const PLATFORM_SDK_SCOPES = { regex: '^(@telegraf|@discordjs)/', message: SDK_MESSAGE };
+const PLATFORM_SDK_SCOPES = { regex: '^(@telegraf|@discordjs|@slack)/', message: SDK_MESSAGE };
 const ONLY_THE_BORDER = { regex: '^(\\.\\./)+src/(?!core/index\\.js$)', message: 'adapters and fakes import Townhall only through the border, src/core/index.ts.' };
 
 export default tseslint.config(

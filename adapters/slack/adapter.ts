@@ -180,6 +180,7 @@ export class SlackAdapter implements PlatformAdapter {
       this.http = new EventsHttpReceiver({ port: this.o.events.port, host: this.o.events.host ?? '0.0.0.0', path: this.o.events.path, signingSecret: this.o.events.signingSecret, ackDeadlineMs: this.o.ackDeadlineMs, log: this.deps.log }, deliver);
       this.httpPort = await this.http.listen();
       this.connected = true;
+      this.deps.log.info({ platform: 'slack', team: this.team, mode: 'events-api', port: this.httpPort, path: this.o.events.path }, 'slack: receiving on the Request URL');
       void this.catchUp();
       return;
     }
@@ -189,6 +190,7 @@ export class SlackAdapter implements PlatformAdapter {
       else void ack().catch(() => undefined);
     });
     socket.on('connected', () => {
+      if (!this.connected) this.deps.log.info({ platform: 'slack', team: this.team, mode: 'socket-mode' }, 'slack: connected');
       this.connected = true;
       this.counters.connections++;
       this.problems.delete('socket');

@@ -1,14 +1,9 @@
 /**
  * Slack ids in Townhall's prefixed form (contract §3): chats `slack:<team>:<channel>[:<thread_ts>]`, users
- * `slack:user:<id>`. A thread is named by its root message's `ts` (`1700000000.000100`), so a Slack chat id has up to
- * three parts after the platform, where Telegram and Discord have at most two.
+ * `slack:user:<id>`. A thread is named by its root message's `ts` (`1700000000.000100`). The pattern is the registry's
+ * (src/platform/slack.ts): the core reads `<team>:<channel>` as the chat and the ts as the thread.
  */
-
-/** A Slack chat id: team, channel, optional thread root ts. */
-// Slack's own ids are upper-case (T…, C…, G…, D…); the sandbox lets people name channels freely, so any part without ':'.
-export const SLACK_CHAT_RE = /^slack:(?!user:)([^:\s]+):([^:\s]+)(?::(\d{1,12}\.\d{1,6}))?$/;
-/** A Slack user id. */
-export const SLACK_USER_RE = /^slack:user:([^:\s]+)$/;
+import { chatKey, parseChatKey, userKey } from '../../src/core/index.js';
 
 /** The parts of a Slack chat id. */
 export interface SlackChatRef {
@@ -19,24 +14,25 @@ export interface SlackChatRef {
 
 /** `slack:<team>:<channel>` or, inside a thread, `slack:<team>:<channel>:<thread_ts>`. */
 export function slackChat(team: string, channel: string, threadTs?: string): string {
-  return threadTs ? `slack:${team}:${channel}:${threadTs}` : `slack:${team}:${channel}`;
+  return chatKey('slack', `${team}:${channel}`, threadTs);
 }
 
 /** `slack:user:<id>`. */
 export function slackUser(id: string): string {
-  return `slack:user:${id}`;
+  return userKey('slack', id);
 }
 
 /** Splits a Slack chat id; undefined for anything else. */
 export function parseSlackChat(key: string): SlackChatRef | undefined {
-  const m = SLACK_CHAT_RE.exec(key);
-  if (!m) return undefined;
-  return m[3] ? { team: m[1]!, channel: m[2]!, threadTs: m[3] } : { team: m[1]!, channel: m[2]! };
-}
-
-/** The native user id of a `slack:user:<id>`; undefined for anything else. */
-export function parseSlackUser(key: string): string | undefined {
-  return SLACK_USER_RE.exec(key)?.[1];
+  let ref;
+  try {
+    ref = parseChatKey(key);
+  } catch {
+    return undefined;
+  }
+  const [team, channel] = ref.chatId.split(':');
+  if (ref.platform !== 'slack' || !team || !channel) return undefined;
+  return ref.threadId ? { team, channel, threadTs: ref.threadId } : { team, channel };
 }
 
 /** Epoch milliseconds of a Slack `ts` (seconds and microseconds). */

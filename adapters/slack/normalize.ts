@@ -182,11 +182,16 @@ export function decodeReplyHandle(s: string): ReplyHandle | undefined {
   }
 }
 
+/** The slash command that runs any Townhall command named in its text (`/townhall help`). */
+export const UMBRELLA_COMMAND = '/townhall';
+
 /** A slash command (`/ask When?`) as a command event; its response_url is the handle to answer it privately. */
 export function normalizeSlashCommand(p: SlackSlashCommand, ctx: SlackContext, now = Date.now()): SlackChatEvent {
   const chatType = p.channel_id.startsWith('D') || p.channel_name === 'directmessage' ? 'private' : 'group';
-  const command = p.command.replace(/^\//, '');
-  const args = textParts(p.text ?? '', ctx);
+  // One slash command can carry them all: `/townhall ban @x spam` is `/ban @x spam` (an app registers few commands).
+  const umbrella = p.command === UMBRELLA_COMMAND ? /^\s*\/?([A-Za-z][A-Za-z0-9_]{0,31})\b\s*([\s\S]*)$/.exec(p.text ?? '') : null;
+  const command = umbrella ? umbrella[1]!.toLowerCase() : p.command.replace(/^\//, '');
+  const args = textParts(umbrella ? umbrella[2]! : (p.text ?? ''), ctx);
   return {
     v: 1,
     id: eventId('command', p.team_id, p.trigger_id),

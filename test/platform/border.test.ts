@@ -50,7 +50,7 @@ test('src/ imports no adapter, no fake and no platform SDK; adapters import Town
   const offenders: string[] = [];
   for (const p of sources('src')) {
     for (const spec of importsOf(read(p))) {
-      if (/(^|\/)(adapters|fakes)\//.test(spec) || /^(telegraf|discord\.js|twitter-api-v2|twitter-text|@telegraf\/|@discordjs\/)/.test(spec)) offenders.push(`${p} imports ${spec}`);
+      if (/(^|\/)(adapters|fakes)\//.test(spec) || /^(telegraf|discord\.js|twitter-api-v2|twitter-text|@telegraf\/|@discordjs\/|@slack\/)/.test(spec)) offenders.push(`${p} imports ${spec}`);
     }
   }
   for (const p of sources('adapters')) {

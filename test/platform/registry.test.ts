@@ -36,9 +36,12 @@ test('parseChatKey splits by the platform pattern and refuses user ids and unkno
 });
 
 test('the pattern clients get finds a chat\'s group on every platform (group 1 the chat, group 2 the thread)', { timeout: 5000 }, () => {
+  // A chat part with more than one segment (Slack's `<team>:<channel>`, threads named by a ts) gets its own sample.
+  const samples: Record<string, [chat: string, thread: string]> = { slack: ['T1:C1', '1700000000.000100'] };
   for (const p of platformsForClients()) {
-    const m = new RegExp(p.chatPattern).exec(`${p.id}:100:7`);
-    assert.deepEqual([m?.[1], m?.[2]], ['100', '7'], p.id);
+    const [chat, thread] = samples[p.id] ?? ['100', '7'];
+    const m = new RegExp(p.chatPattern).exec(`${p.id}:${chat}:${thread}`);
+    assert.deepEqual([m?.[1], m?.[2]], [chat, thread], p.id);
   }
 });
 
@@ -46,5 +49,5 @@ test('a platform-native mention in a command argument becomes that platform\'s u
   assert.equal(nativeMention('<@123456>'), 'discord:user:123456');
   assert.equal(nativeMention('<@!42>'), 'discord:user:42');
   assert.equal(nativeMention('@alice'), null);
-  assert.equal(platformNames(), 'Telegram, Discord and X');
+  assert.equal(platformNames(), 'Telegram, Discord, X and Slack');
 });

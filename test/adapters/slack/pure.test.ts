@@ -1,27 +1,20 @@
 /** The Slack adapter's platform-independent parts: ids, normalizing payloads into ChatEvents, mrkdwn, splitting, the question card. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { z } from 'zod';
 import { messageBlocks } from '../../../adapters/slack/blocks.js';
 import { emojiOfName, nameOfEmoji } from '../../../adapters/slack/emoji.js';
 import { escapeMrkdwn, markdownToMrkdwn, renderText, splitMrkdwn } from '../../../adapters/slack/format.js';
-import { parseSlackChat, slackChat, SLACK_CHAT_RE, SLACK_USER_RE, tsToMs } from '../../../adapters/slack/ids.js';
+import { parseSlackChat, slackChat, tsToMs } from '../../../adapters/slack/ids.js';
 import { decodeReplyHandle, normalizeBlockActions, normalizeEvent, normalizeSlashCommand, textParts, type SlackChatEvent, type SlackContext, type SlackEventCallback } from '../../../adapters/slack/normalize.js';
-import { ChatEventSchema, ChatUserSchema } from '../../../src/core/events.js';
+import { ChatEventSchema } from '../../../src/core/events.js';
+import { baseChat, parseChatKey } from '../../../src/core/ids.js';
+import { isChatId, isUserId, nativeMention } from '../../../src/platform/index.js';
 import { blockErrors } from '../../../fakes/slack/blocks.js';
 import { startSlackFake, type SlackFake } from '../../../fakes/slack/index.js';
 
-// The core's schema with Slack's id patterns in place of today's telegram|discord|x ones (the registry will derive them).
-const SlackEventSchema = ChatEventSchema.extend({
-  platform: z.literal('slack'),
-  chat: z.string().regex(SLACK_CHAT_RE),
-  user: ChatUserSchema.extend({ id: z.string().regex(SLACK_USER_RE) }),
-  replyToUser: z.string().regex(SLACK_USER_RE).optional(),
-});
-
 function valid(e: SlackChatEvent | undefined): SlackChatEvent {
   assert.ok(e, 'an event');
-  const r = SlackEventSchema.safeParse(e);
+  const r = ChatEventSchema.safeParse(e);
   assert.ok(r.success, r.success ? '' : JSON.stringify(r.error.issues[0]));
   return e;
 }
@@ -34,6 +27,16 @@ describe('slack ids', { timeout: 10_000 }, () => {
     assert.deepEqual(parseSlackChat('slack:T0TEAM:C0GEN'), { team: 'T0TEAM', channel: 'C0GEN' });
     for (const bad of ['slack:user:U1', 'slack:T0TEAM', 'slack:T:C:notats', 'discord:1:2', 'slack:T:C:1.2:3']) assert.equal(parseSlackChat(bad), undefined, bad);
     assert.equal(tsToMs('1700000000.123456'), 1_700_000_000_123);
+  });
+
+  test("the registry's Slack entry gives the core the same split: team and channel are the chat, the root's ts the thread", () => {
+    assert.deepEqual(parseChatKey('slack:T0TEAM:C0GEN:1700000000.000100'), { platform: 'slack', chatId: 'T0TEAM:C0GEN', threadId: '1700000000.000100' });
+    assert.equal(baseChat('slack:T0TEAM:C0GEN:1700000000.000100'), 'slack:T0TEAM:C0GEN');
+    for (const ok of ['slack:T0TEAM:C0GEN', 'slack:T0TEAM:D0DM:1700000000.000100']) assert.ok(isChatId(ok), ok);
+    for (const bad of ['slack:T0TEAM', 'slack:user:U1', 'slack:T:C:notats', 'slack:T:C:1.2:3']) assert.ok(!isChatId(bad), bad);
+    assert.ok(isUserId('slack:user:U0ALICE'));
+    assert.equal(nativeMention('<@U0ALICE>'), 'slack:user:U0ALICE');
+    assert.equal(nativeMention('<@U0ALICE|alice>'), 'slack:user:U0ALICE');
   });
 });
 
@@ -115,6 +118,10 @@ describe('normalizing what the fake Slack sends', { timeout: 20_000 }, () => {
     const c = valid(normalizeSlashCommand(cmd.envelope!.payload as never, ctx, 1_700_000_000_000));
     assert.deepEqual({ kind: c.kind, text: c.text, chat: c.chat, user: c.user.id }, { kind: 'command', text: '/ask Is there a roadmap?', chat: `slack:${f.teamId}:C0AMA`, user: 'slack:user:U0EVE' });
     assert.deepEqual(decodeReplyHandle(c.replyHandle!), { url: (cmd.envelope!.payload as { response_url: string }).response_url, user: 'U0EVE', command: 'ask' });
+
+    const umbrella = f.injectSlashCommand({ chat: 'C0AMA', user: { id: 'U0EVE', name: 'Eve' }, command: '/townhall', text: `ban <@U0FRED|fred> spam` });
+    const u = valid(normalizeSlashCommand(umbrella.envelope!.payload as never, ctx));
+    assert.deepEqual({ text: u.text, mentions: u.mentions, command: decodeReplyHandle(u.replyHandle!)?.command }, { text: '/ban @fred spam', mentions: ['slack:user:U0FRED'], command: 'ban' });
 
     const blocks = messageBlocks({ rendered: 'Q1 Is there a roadmap?', mrkdwn: false, plain: 'Q1 Is there a roadmap?', buttons: [{ label: '▲ Upvote', data: 'q:abc' }] });
     const posted = await fetch(`${f.url}chat.postMessage`, { method: 'POST', headers: { authorization: `Bearer ${f.tokens.bot}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0AMA', text: 'Q1 Is there a roadmap?', blocks }) }).then((r) => r.json() as Promise<{ ok: boolean; ts: string }>);
