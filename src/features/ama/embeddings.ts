@@ -1,0 +1,52 @@
+/**
+ * How intake prepares a question for merging: language resources loaded once, and a sentence embedding from the
+ * configured endpoint (`ama.embeddings`) when there is one. The provider is set once per process by the app (it
+ * holds the key from the environment); without it, or when it fails, questions are compared offline.
+ */
+import type { Config, Env } from '../../../config/schema.js';
+import type { Logger } from 'pino';
+import { prepare, type PreparedQuestion } from '../questions/index.js';
+import { EndpointEmbeddings, type EmbeddingsProvider } from '../questions/embeddings.js';
+import { SCORER, type ScorerWeights } from '../questions/scorer.js';
+import type { AmaEnv } from './store.js';
+
+let provider: EmbeddingsProvider | null = null;
+
+/** Sets (or clears) the process's embeddings provider; the app calls it once at start when `ama.embeddings` is configured. */
+export function useQuestionEmbeddings(p: EmbeddingsProvider | null): void {
+  provider = p;
+}
+
+/** Turns on the configured embeddings endpoint (`ama.embeddings`, key EMBEDDINGS_API_KEY) for this process; off when unset. */
+export function configureQuestionEmbeddings(config: Config, env: Env, log: Logger): void {
+  const c = config.ama.embeddings;
+  if (!c) return useQuestionEmbeddings(null);
+  useQuestionEmbeddings(
+    new EndpointEmbeddings({
+      baseUrl: c.baseUrl,
+      model: c.model,
+      timeoutMs: c.timeoutMs,
+      ...(env.EMBEDDINGS_API_KEY ? { apiKey: env.EMBEDDINGS_API_KEY } : {}),
+      onFallback: (reason) => log.warn({ reason }, 'question embeddings failed; comparing offline'),
+    }),
+  );
+}
+
+/** Where the language resources come from (`ama.dictionaries`: the directory of the FreeDict dictd files). */
+export function similarityResourceOptions(env: AmaEnv): { dictDir?: string } {
+  const dir = env.deps.config.ama.dictionaries;
+  return dir ? { dictDir: dir } : {};
+}
+
+/** A question's features for the index, with its embedding when a provider is set and answers. */
+export async function prepareQuestion(env: AmaEnv, text: string): Promise<PreparedQuestion> {
+  const vec = provider ? await provider.embed(text) : null;
+  return prepare(text, { vec });
+}
+
+/** The scorer intake uses: the fitted one, plus the endpoint's merge cosine when embeddings are on. */
+export function intakeScorer(env: AmaEnv, override?: ScorerWeights): ScorerWeights | undefined {
+  const sameAbove = env.deps.config.ama.embeddings?.sameAbove;
+  if (!provider || sameAbove === undefined) return override;
+  return { ...(override ?? SCORER), cosineSameAbove: sameAbove };
+}

