@@ -3,7 +3,7 @@
  *
  *   REDIS_URL=redis://127.0.0.1:6379 npx tsx scripts/fit-duplicates.ts [--folds 5] [--dry-run]
  *
- * Deterministic (closed-form Newton steps, fixed grids, folds by sorted topic name), ~1 min. Two logistic models:
+ * Deterministic (Newton steps, fixed grids, folds by sorted topic name), ~1 min. Two logistic models:
  *  - `statement`, fitted on ../shared/data/mrpc/mrpc.train.jsonl (news sentence pairs). Held-out figures: fitted on
  *    one half of the file, scored on the other. The one decision threshold is chosen on MRPC train (the threshold
  *    maximising accuracy + F1), never on the questions.
@@ -23,8 +23,9 @@ import { evalMerge, readMergeLines, type MergeLine } from '../src/features/ama/e
 import { readPairs, metricsAt } from '../src/features/questions/eval.js';
 import { loadSimilarityResources } from '../src/features/questions/resources.js';
 import { pairFeatures, prepareText, veto, type PreparedText } from '../src/features/questions/similarity.js';
-import { inputVector, logistic, type ScorerWeights } from '../src/features/questions/scorer.js';
+import { inputVector, logistic, questionVector, type ScorerWeights } from '../src/features/questions/scorer.js';
 import { stripAddressing } from '../src/features/ama/intake.js';
+import { offlineEmbeddings } from '../src/features/ama/embeddings.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MRPC = `${ROOT}../shared/data/mrpc/mrpc.train.jsonl`;
@@ -99,9 +100,19 @@ function pickThreshold(scores: number[], labels: number[]): number {
   return best;
 }
 
-async function fitStatements(): Promise<{ weights: number[]; threshold: number; report: object }> {
+// Offline sentence embeddings of many texts, in batches (the model's own batching: all texts of one turn in one call).
+async function embedAll(texts: string[]): Promise<(Float32Array | null)[]> {
+  const model = offlineEmbeddings();
+  const out: (Float32Array | null)[] = [];
+  for (let i = 0; i < texts.length; i += 64) out.push(...(await Promise.all(texts.slice(i, i + 64).map((t) => model.embed(t)))));
+  return out;
+}
+
+async function fitStatements(withEmbeddings: boolean): Promise<{ weights: number[]; threshold: number; report: object }> {
   const pairs = await readPairs(MRPC);
-  const xs = pairs.map((p) => inputVector(pairFeatures(prepareText(p.sentence1), prepareText(p.sentence2))));
+  const v1 = withEmbeddings ? await embedAll(pairs.map((p) => p.sentence1)) : [];
+  const v2 = withEmbeddings ? await embedAll(pairs.map((p) => p.sentence2)) : [];
+  const xs = pairs.map((p, i) => inputVector(pairFeatures(prepareText(p.sentence1, { vec: v1[i] ?? null }), prepareText(p.sentence2, { vec: v2[i] ?? null }))));
   const ys = pairs.map((p) => p.label);
   const mid = Math.floor(pairs.length / 2);
   const halves = [
@@ -138,8 +149,8 @@ function questionPairs(lines: MergeLine[], prepared: PreparedText[]): QPair[] {
     for (let j = 0; j < i; j++) {
       const a = prepared[i]!;
       const b = prepared[j]!;
-      if (a.qtype === null || b.qtype === null) continue;
-      out.push({ i, j, x: inputVector(pairFeatures(a, b)), y: lines[i]!.group === lines[j]!.group ? 1 : 0, vetoed: veto(a, b) !== null });
+      if (a.qtype === null && b.qtype === null) continue;
+      out.push({ i, j, x: questionVector(pairFeatures(a, b)), y: lines[i]!.group === lines[j]!.group ? 1 : 0, vetoed: veto(a, b) !== null });
     }
   }
   return out;
@@ -211,13 +222,23 @@ function summarize(c: { tp: number; fp: number; fn: number; xl: number; xlFound:
 async function main(): Promise<void> {
   const load = await loadSimilarityResources();
   console.error(`resources loaded in ${load.ms} ms (pivots: ${load.pivots.join(', ')})`);
-  const st = await fitStatements();
+  const st = await fitStatements(false);
   console.error(`statement model ${JSON.stringify(st.weights)}, threshold ${st.threshold}`);
+  const ste = await fitStatements(true);
+  console.error(`statement model with the offline embedding ${JSON.stringify(ste.weights)} (threshold ${ste.threshold}; the words-only one is used)`);
   const lines = await readMergeLines(DEV);
-  const prepared = lines.map((l) => prepareText(stripAddressing(l.text)));
+  const texts = lines.map((l) => stripAddressing(l.text));
+  const prepared = texts.map((t) => prepareText(t));
+  const english = prepared.map((p, i) => (p.lang === 'en' || p.lang === 'und' ? texts[i]! : p.norm));
+  const vecs = await embedAll(english);
+  const preparedE = texts.map((t, i) => prepareText(t, { vec: vecs[i] ?? null }));
   const pairs = questionPairs(lines, prepared);
-  const question = fitQuestions(pairs, st.threshold);
-  const weights: ScorerWeights = { threshold: st.threshold, statement: { lexical: st.weights, embedding: null }, question: { lexical: question, embedding: null } };
+  const pairsE = questionPairs(lines, preparedE);
+  const weights: ScorerWeights = {
+    threshold: st.threshold,
+    statement: { lexical: st.weights, embedding: ste.weights },
+    question: { lexical: fitQuestions(pairs, st.threshold), embedding: fitQuestions(pairsE, st.threshold) },
+  };
 
   const rt = await openRuntime({ spawn: 'throwaway', log: quietLogger() });
   try {
@@ -225,8 +246,11 @@ async function main(): Promise<void> {
     const foldOf = new Map(topics.map((t, k) => [t, k % FOLDS]));
     const total = { tp: 0, fp: 0, fn: 0, xl: 0, xlFound: 0 };
     for (let k = 0; k < FOLDS; k++) {
-      const train = pairs.filter((p) => foldOf.get(lines[p.i]!.group) !== k && foldOf.get(lines[p.j]!.group) !== k);
-      const foldWeights: ScorerWeights = { ...weights, question: { lexical: fitQuestions(train, st.threshold), embedding: null } };
+      const inTrain = (p: QPair) => foldOf.get(lines[p.i]!.group) !== k && foldOf.get(lines[p.j]!.group) !== k;
+      const foldWeights: ScorerWeights = {
+        ...weights,
+        question: { lexical: fitQuestions(pairs.filter(inTrain), st.threshold), embedding: fitQuestions(pairsE.filter(inTrain), st.threshold) },
+      };
       const predicted: number[] = [];
       await evalMerge(rt.deps, { data: lines, scorer: foldWeights, onQuestion: (n) => predicted.push(n) });
       const c = countPairs(lines, predicted, (i) => foldOf.get(lines[i]!.group) === k);
@@ -234,7 +258,7 @@ async function main(): Promise<void> {
       console.error(`fold ${k + 1}/${FOLDS}: ${JSON.stringify(summarize(c))}`);
     }
     const inSample = await evalMerge(rt.deps, { data: lines, scorer: weights });
-    const report = { mrpc: st.report, ama: { inSample, topicGroupedCv: { folds: FOLDS, ...summarize(total) } }, weights };
+    const report = { mrpc: st.report, mrpcWithEmbedding: ste.report, ama: { inSample, topicGroupedCv: { folds: FOLDS, ...summarize(total) } }, weights };
     console.log(JSON.stringify(report, null, 2));
   } finally {
     await rt.close();

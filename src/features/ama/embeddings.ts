@@ -6,15 +6,22 @@
 import type { Config, Env } from '../../../config/schema.js';
 import type { Logger } from 'pino';
 import { prepare, type PreparedQuestion } from '../questions/index.js';
-import { EndpointEmbeddings, type EmbeddingsProvider } from '../questions/embeddings.js';
+import { EndpointEmbeddings, OfflineEmbeddings, type EmbeddingsProvider } from '../questions/embeddings.js';
 import { SCORER, type ScorerWeights } from '../questions/scorer.js';
 import type { AmaEnv } from './store.js';
 
 let provider: EmbeddingsProvider | null = null;
+let offline: OfflineEmbeddings | null = null;
 
-/** Sets (or clears) the process's embeddings provider; the app calls it once at start when `ama.embeddings` is configured. */
+/** Sets (or clears) the process's embeddings endpoint; the app calls it once at start when `ama.embeddings` is configured. */
 export function useQuestionEmbeddings(p: EmbeddingsProvider | null): void {
   provider = p;
+}
+
+/** The process's offline sentence model (one per process, loaded on first use). */
+export function offlineEmbeddings(): OfflineEmbeddings {
+  offline ??= new OfflineEmbeddings();
+  return offline;
 }
 
 /** Turns on the configured embeddings endpoint (`ama.embeddings`, key EMBEDDINGS_API_KEY) for this process; off when unset. */
@@ -38,10 +45,19 @@ export function similarityResourceOptions(env: AmaEnv): { dictDir?: string } {
   return dir ? { dictDir: dir } : {};
 }
 
-/** A question's features for the index, with its embedding when a provider is set and answers. */
+/**
+ * A question's features for the index, with a sentence embedding: from the endpoint when one is configured (any
+ * language), else — or when it fails — from the offline English model (`ama.offlineEmbeddings`), which reads the
+ * English rendering of a question in another language.
+ */
 export async function prepareQuestion(env: AmaEnv, text: string): Promise<PreparedQuestion> {
-  const vec = provider ? await provider.embed(text) : null;
-  return prepare(text, { vec });
+  const p = prepare(text);
+  const api = provider ? await provider.embed(text) : null;
+  if (api) return Object.assign(p, { vec: api, vecKind: 'api' });
+  if (!env.deps.config.ama.offlineEmbeddings) return p;
+  const english = p.lang === 'en' || p.lang === 'und' ? text : p.norm;
+  const vec = await offlineEmbeddings().embed(english);
+  return vec ? Object.assign(p, { vec, vecKind: 'use' }) : p;
 }
 
 /** The scorer intake uses: the fitted one, plus the endpoint's merge cosine when embeddings are on. */

@@ -19,6 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { isCjkFunctionWord } from '../questions/text.js';
 
 /** Where Debian's dictd dictionaries are installed. */
 export const DEFAULT_DICT_DIR = '/usr/share/dictd';
@@ -97,15 +98,23 @@ async function readLexicons(dictDir: string): Promise<Lexicons> {
   return { dicts, stemmers, stop, englishStop };
 }
 
+// A word cut out of a whole dictionary file is a slice that keeps the file's text alive: keep a copy instead.
+function own(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 function addForeign(map: Map<string, string>, stemmer: Stemmer, word: string, english: string[]): void {
-  const w = word.toLowerCase().normalize('NFC');
+  const w = own(word.toLowerCase().normalize('NFC'));
   if (!english.length || !w || w.includes(' ')) return;
-  const gloss = english.slice(0, MAX_GLOSS_WORDS).join(' ');
+  const gloss = own(english.slice(0, MAX_GLOSS_WORDS).join(' '));
   // The headword's own entry wins over a reversed one; the first gloss seen wins among equals.
   if (!map.has(w)) map.set(w, gloss);
   const st = `~${stemmer.stem(w)}`;
   if (!map.has(st)) map.set(st, gloss);
 }
+
+// Dictionary shorthand that is not a translation ("to do sth for sb", "lit.", "fig.").
+const DICT_NOTATION = new Set(['sth', 'sb', 'lit', 'fig', 'abbr', 'esp', 'etc', 'usu', 'coll']);
 
 // English content words of a dictionary definition: its first senses, without notes in brackets or "to " of infinitives.
 function glossWords(definition: string, englishStop: Set<string>): string[] {
@@ -117,7 +126,7 @@ function glossWords(definition: string, englishStop: Set<string>): string[] {
     .filter(Boolean);
   for (const sense of senses) {
     for (const w of sense.toLowerCase().split(/[^a-z-]+/u)) {
-      if (w.length > 1 && !englishStop.has(w) && !out.includes(w)) out.push(w);
+      if (w.length > 1 && !englishStop.has(w) && !DICT_NOTATION.has(w) && !out.includes(w)) out.push(w);
     }
     if (out.length >= MAX_GLOSS_WORDS) break;
   }
@@ -172,12 +181,13 @@ async function readCedict(englishStop: Set<string>): Promise<Map<string, string>
   const data = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as { all: [string, string, string, string | string[]][] };
   for (const [trad, simp, , english] of data.all) {
     if (simp.length > MAX_HAN_WORD) continue;
-    const senses = (Array.isArray(english) ? english : [english]).filter((s) => !/^(?:CL:|variant of|old variant|surname |see )/u.test(s));
+    // Classifier notes, cross-references and abbreviation notes ("abbr. for Xinjiang") are not translations.
+    const senses = (Array.isArray(english) ? english : [english]).filter((s) => !/^(?:CL:|variant of|old variant|surname |see |abbr\.|\(abbr|used in |erhua variant)/u.test(s));
     const words = glossWords(senses.join(';'), englishStop);
     if (!words.length) continue;
     const gloss = words.join(' ');
-    if (!map.has(simp)) map.set(simp, gloss);
-    if (!map.has(trad)) map.set(trad, gloss);
+    if (!map.has(simp)) map.set(own(simp), gloss);
+    if (trad !== simp && !map.has(trad)) map.set(own(trad), gloss);
   }
   return map;
 }
@@ -231,7 +241,8 @@ function segmentHan(run: string, dict: Map<string, string> | undefined, stop: Se
       const word = chars.slice(i, i + n).join('');
       const gloss = dict?.get(word);
       if (gloss !== undefined) {
-        if (!stop?.has(word)) out.push(gloss);
+        // Question words and particles set the question type (text.ts); they are not part of the topic.
+        if (!stop?.has(word) && !isCjkFunctionWord(word)) out.push(gloss);
         taken = n;
       }
     }

