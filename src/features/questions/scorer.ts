@@ -20,6 +20,8 @@ export interface PairFeatures {
   char: number;
   /** Fewer terms / more terms. */
   lengthRatio: number;
+  /** Terms the two share, up to 3, divided by 3: one shared word is weak evidence, three are strong. */
+  shared: number;
   /** How the two question types relate: the same, two different wh-types, yes/no against wh, or unknown. */
   qtype: 'same' | 'wh' | 'yesno' | 'none';
   /** Cosine of the sentence embeddings, or null. */
@@ -29,7 +31,7 @@ export interface PairFeatures {
 }
 
 /** Names of the statement model's inputs, in order (bias first); its embedding vector adds `cosine`. */
-export const INPUTS = ['bias', 'jaccard', 'coverMin', 'coverMax', 'char', 'lengthRatio'] as const;
+export const INPUTS = ['bias', 'jaccard', 'coverMin', 'coverMax', 'char', 'lengthRatio', 'shared'] as const;
 
 /** One model: words-only weights, and weights with the cosine appended (null: the cosine is not used). */
 export interface ModelWeights {
@@ -57,7 +59,7 @@ export const SCORER: ScorerWeights = fitted as ScorerWeights;
 
 /** Input vector of a pair for the statement model (bias first; the cosine last when present). */
 export function inputVector(f: PairFeatures): number[] {
-  const x = [1, f.jaccard, f.coverMin, f.coverMax, f.char, f.lengthRatio];
+  const x = [1, f.jaccard, f.coverMin, f.coverMax, f.char, f.lengthRatio, f.shared];
   if (f.cosine !== null) x.push(f.cosine);
   return x;
 }
@@ -67,7 +69,7 @@ export const QUESTION_INPUTS = [...INPUTS, 'sameType', 'whMismatch', 'yesnoMisma
 
 /** Input vector of a pair of questions (bias first; the cosine last when present). */
 export function questionVector(f: PairFeatures): number[] {
-  const x = [1, f.jaccard, f.coverMin, f.coverMax, f.char, f.lengthRatio, f.qtype === 'same' ? 1 : 0, f.qtype === 'wh' ? 1 : 0, f.qtype === 'yesno' ? 1 : 0];
+  const x = [1, f.jaccard, f.coverMin, f.coverMax, f.char, f.lengthRatio, f.shared, f.qtype === 'same' ? 1 : 0, f.qtype === 'wh' ? 1 : 0, f.qtype === 'yesno' ? 1 : 0];
   if (f.cosine !== null) x.push(f.cosine);
   return x;
 }

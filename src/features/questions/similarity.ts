@@ -181,7 +181,12 @@ export type Veto = 'type' | 'specific' | 'negation' | 'opposite' | 'contrast';
 export function veto(a: PreparedText, b: PreparedText): Veto | null {
   if (a.qtype === null || b.qtype === null) return null;
   if (a.qtype !== b.qtype && SHARP_TYPES.has(a.qtype) && SHARP_TYPES.has(b.qtype)) return 'type';
-  if (a.specific.length && b.specific.length && a.specific.some((t) => !b.terms.includes(t)) && b.specific.some((t) => !a.terms.includes(t))) return 'specific';
+  const aOwn = a.specific.filter((t) => !b.terms.includes(t));
+  const bOwn = b.specific.filter((t) => !a.terms.includes(t));
+  if (aOwn.length && bOwn.length) return 'specific';
+  // One side names something (a product, place, people; numbers aside, they are often just restated) that the other
+  // lacks, while the other has a word of its own: "early users" vs "Russian and Korean users".
+  if (namesApart(aOwn, a, b) || namesApart(bOwn, b, a)) return 'specific';
   if (a.neg !== b.neg && termSimilarity(a, b) >= 0.5) return 'negation';
   const onlyA: number[] = [];
   const onlyB: number[] = [];
@@ -196,6 +201,11 @@ export function veto(a: PreparedText, b: PreparedText): Veto | null {
   const shared = a.terms.length - onlyA.length;
   if (shared >= 1 && onlyA.length === 1 && onlyB.length === 1 && !sharesSense(a, onlyA[0]!, b, onlyB[0]!)) return 'contrast';
   return null;
+}
+
+function namesApart(own: string[], named: PreparedText, other: PreparedText): boolean {
+  if (!own.some((t) => !/^\d/u.test(t))) return false;
+  return other.terms.some((t) => !named.terms.includes(t) && !other.specific.includes(t));
 }
 
 function sharesSense(a: PreparedText, i: number, b: PreparedText, j: number): boolean {
@@ -273,6 +283,7 @@ export function pairFeatures(a: PreparedText, b: PreparedText, char?: number): P
     coverMax: Math.max(ca, cb),
     char: char ?? charSimilarity(a, b),
     lengthRatio: na && nb ? Math.min(na, nb) / Math.max(na, nb) : 0,
+    shared: Math.min(3, a.terms.filter((t) => b.terms.includes(t)).length) / 3,
     qtype: a.qtype === null || b.qtype === null ? 'none' : a.qtype === b.qtype ? 'same' : a.qtype === 'yesno' || b.qtype === 'yesno' ? 'yesno' : 'wh',
     cosine: a.vec && b.vec && a.vecKind === b.vecKind && a.vec.length === b.vec.length ? cosine(a.vec, b.vec) : null,
     cosineFitted: a.vecKind === 'use',
