@@ -55,8 +55,8 @@ export const ConfigSchema = z
     ama: z
       .object({
         duplicateThreshold: z.number().min(0).max(1).optional(),
-        /** Compare questions with the offline sentence model too (Universal Sentence Encoder lite, from npm): better recall, ~10 ms and ~75 MB per process. */
-        offlineEmbeddings: z.boolean().default(true),
+        /** Also compare questions with the offline sentence model (Universal Sentence Encoder lite, from npm): a little more recall for ~10 ms of CPU per new question and ~75 MB per process, so off by default. */
+        offlineEmbeddings: z.boolean().default(false),
         /** Directory of the FreeDict dictd files used as dictionary pivots into English (default /usr/share/dictd). */
         dictionaries: z.string().optional(),
         /** Optional OpenAI-compatible embeddings endpoint for comparing questions in every language (key: EMBEDDINGS_API_KEY). */

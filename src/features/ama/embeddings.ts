@@ -6,6 +6,7 @@
 import type { Config, Env } from '../../../config/schema.js';
 import type { Logger } from 'pino';
 import { prepare, type PreparedQuestion } from '../questions/index.js';
+import { loadSimilarityResources } from '../questions/resources.js';
 import { EndpointEmbeddings, OfflineEmbeddings, type EmbeddingsProvider } from '../questions/embeddings.js';
 import { SCORER, type ScorerWeights } from '../questions/scorer.js';
 import type { AmaEnv } from './store.js';
@@ -37,6 +38,17 @@ export function configureQuestionEmbeddings(config: Config, env: Env, log: Logge
       onFallback: (reason) => log.warn({ reason }, 'question embeddings failed; comparing offline'),
     }),
   );
+}
+
+/**
+ * Loads what merging reads (language resources, and the offline model when `ama.offlineEmbeddings` is on) before a
+ * worker takes events, so the first question does not wait ~4 s and a benchmark does not time the load.
+ */
+export async function warmUpMerging(deps: { config: Config }): Promise<{ resourcesMs: number; modelMs: number | null }> {
+  const dir = deps.config.ama.dictionaries;
+  const r = await loadSimilarityResources(dir ? { dictDir: dir } : {});
+  const modelMs = deps.config.ama.offlineEmbeddings ? await offlineEmbeddings().load() : null;
+  return { resourcesMs: r.ms, modelMs };
 }
 
 /** Where the language resources come from (`ama.dictionaries`: the directory of the FreeDict dictd files). */
