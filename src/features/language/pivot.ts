@@ -211,6 +211,8 @@ export function pivotToEnglish(lang: string, text: string): string | null {
   const l = lex;
   if (!l || lang === 'en' || lang === 'und') return null;
   const dict = l.dicts.get(lang);
+  // Without a dictionary for the language (and no Chinese inside) there is nothing to render: compare as written.
+  if (!dict && !HAN.test(text)) return null;
   const stop = l.stop.get(lang) ?? new Set<string>();
   const out: string[] = [];
   const words = text.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{M}\p{N}$#'’-]+/u).filter(Boolean);
