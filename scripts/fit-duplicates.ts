@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openRuntime } from '../src/app/runtime.js';
 import { quietLogger } from '../src/log.js';
-import { evalMerge, readMergeLines, type MergeLine } from '../src/features/ama/eval-merge.js';
+import { countPairs, evalMerge, pairFigures, readMergeLines, type MergeLine, type PairCounts } from '../src/features/ama/eval-merge.js';
 import { readPairs, metricsAt } from '../src/features/questions/eval.js';
 import { loadSimilarityResources } from '../src/features/questions/resources.js';
 import { pairFeatures, prepareText, veto, type PreparedText } from '../src/features/questions/similarity.js';
@@ -189,36 +189,6 @@ function fitQuestions(pairs: QPair[], threshold: number): number[] {
   );
 }
 
-function countPairs(lines: MergeLine[], predicted: number[], involves: (i: number) => boolean) {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let xl = 0;
-  let xlFound = 0;
-  for (let i = 0; i < lines.length; i++) {
-    for (let j = i + 1; j < lines.length; j++) {
-      if (!involves(i) && !involves(j)) continue;
-      const gold = lines[i]!.group === lines[j]!.group;
-      const same = predicted[i] === predicted[j];
-      if (gold && same) tp++;
-      else if (same) fp++;
-      else if (gold) fn++;
-      if (gold && (lines[i]!.lang ?? 'en') !== (lines[j]!.lang ?? 'en')) {
-        xl++;
-        if (same) xlFound++;
-      }
-    }
-  }
-  return { tp, fp, fn, xl, xlFound };
-}
-
-function summarize(c: { tp: number; fp: number; fn: number; xl: number; xlFound: number }) {
-  const p = c.tp + c.fp ? c.tp / (c.tp + c.fp) : 0;
-  const r = c.tp + c.fn ? c.tp / (c.tp + c.fn) : 0;
-  const pct = (x: number) => Math.round(x * 10000) / 100;
-  return { precision: pct(p), recall: pct(r), f1: pct(p + r ? (2 * p * r) / (p + r) : 0), cross_language_recall: pct(c.xl ? c.xlFound / c.xl : 0), pairs: c };
-}
-
 async function main(): Promise<void> {
   const load = await loadSimilarityResources();
   console.error(`resources loaded in ${load.ms} ms (pivots: ${load.pivots.join(', ')})`);
@@ -244,7 +214,7 @@ async function main(): Promise<void> {
   try {
     const topics = [...new Set(lines.map((l) => l.group))].sort();
     const foldOf = new Map(topics.map((t, k) => [t, k % FOLDS]));
-    const total = { tp: 0, fp: 0, fn: 0, xl: 0, xlFound: 0 };
+    const total: PairCounts = { tp: 0, fp: 0, fn: 0, xl: 0, xlFound: 0 };
     for (let k = 0; k < FOLDS; k++) {
       const inTrain = (p: QPair) => foldOf.get(lines[p.i]!.group) !== k && foldOf.get(lines[p.j]!.group) !== k;
       const foldWeights: ScorerWeights = {
@@ -255,10 +225,10 @@ async function main(): Promise<void> {
       await evalMerge(rt.deps, { data: lines, scorer: foldWeights, onQuestion: (n) => predicted.push(n) });
       const c = countPairs(lines, predicted, (i) => foldOf.get(lines[i]!.group) === k);
       for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += c[key];
-      console.error(`fold ${k + 1}/${FOLDS}: ${JSON.stringify(summarize(c))}`);
+      console.error(`fold ${k + 1}/${FOLDS}: ${JSON.stringify({ ...pairFigures(c), pairs: c })}`);
     }
     const inSample = await evalMerge(rt.deps, { data: lines, scorer: weights });
-    const report = { mrpc: st.report, mrpcWithEmbedding: ste.report, ama: { inSample, topicGroupedCv: { folds: FOLDS, ...summarize(total) } }, weights };
+    const report = { mrpc: st.report, mrpcWithEmbedding: ste.report, ama: { inSample, topicGroupedCv: { folds: FOLDS, ...pairFigures(total), pairs: total } }, weights };
     console.log(JSON.stringify(report, null, 2));
   } finally {
     await rt.close();

@@ -57,37 +57,46 @@ export async function readMergeLines(path: string): Promise<MergeLine[]> {
   return out;
 }
 
-/** Pairwise precision, recall, F1 and cross-language recall of predicted question numbers against the groups. */
-export function pairwiseMerge(lines: readonly MergeLine[], predicted: readonly number[]): MergeEval {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let xlGold = 0;
-  let xlFound = 0;
+/** Counts of line pairs: same question found / wrongly merged / missed, and the same for pairs across languages. */
+export interface PairCounts {
+  tp: number;
+  fp: number;
+  fn: number;
+  xl: number;
+  xlFound: number;
+}
+
+/** Counts the line pairs (only those involving a line `involves` accepts, when given). */
+export function countPairs(lines: readonly MergeLine[], predicted: readonly number[], involves?: (i: number) => boolean): PairCounts {
+  const c: PairCounts = { tp: 0, fp: 0, fn: 0, xl: 0, xlFound: 0 };
   for (let i = 0; i < lines.length; i++) {
     for (let j = i + 1; j < lines.length; j++) {
+      if (involves && !involves(i) && !involves(j)) continue;
       const gold = lines[i]!.group === lines[j]!.group;
       const same = predicted[i] === predicted[j];
-      if (gold && same) tp++;
-      else if (same) fp++;
-      else if (gold) fn++;
+      if (gold && same) c.tp++;
+      else if (same) c.fp++;
+      else if (gold) c.fn++;
       if (gold && (lines[i]!.lang ?? 'en') !== (lines[j]!.lang ?? 'en')) {
-        xlGold++;
-        if (same) xlFound++;
+        c.xl++;
+        if (same) c.xlFound++;
       }
     }
   }
-  const p = tp + fp ? tp / (tp + fp) : 0;
-  const r = tp + fn ? tp / (tp + fn) : 0;
+  return c;
+}
+
+/** Precision, recall, F1 and cross-language recall in percent from pair counts. */
+export function pairFigures(c: PairCounts): Pick<MergeEval, 'precision' | 'recall' | 'f1' | 'cross_language_recall'> {
+  const p = c.tp + c.fp ? c.tp / (c.tp + c.fp) : 0;
+  const r = c.tp + c.fn ? c.tp / (c.tp + c.fn) : 0;
   const pct = (x: number): number => Math.round(x * 10000) / 100;
-  return {
-    precision: pct(p),
-    recall: pct(r),
-    f1: pct(p + r ? (2 * p * r) / (p + r) : 0),
-    cross_language_recall: pct(xlGold ? xlFound / xlGold : 0),
-    questions: new Set(predicted).size,
-    n: lines.length,
-  };
+  return { precision: pct(p), recall: pct(r), f1: pct(p + r ? (2 * p * r) / (p + r) : 0), cross_language_recall: pct(c.xl ? c.xlFound / c.xl : 0) };
+}
+
+/** Pairwise precision, recall, F1 and cross-language recall of predicted question numbers against the groups. */
+export function pairwiseMerge(lines: readonly MergeLine[], predicted: readonly number[]): MergeEval {
+  return { ...pairFigures(countPairs(lines, predicted)), questions: new Set(predicted).size, n: lines.length };
 }
 
 /** Asks every line through AMA intake on a throwaway AMA and scores the merges; optionally writes `{"question"}` per line. */

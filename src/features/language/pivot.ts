@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isCjkFunctionWord } from '../questions/text.js';
 import { collectGarbage } from './gc.js';
-import { packTable, type PackedTable } from './table.js';
+import { ownString as own, packTable, type PackedTable } from './table.js';
 
 /** Where Debian's dictd dictionaries are installed. */
 export const DEFAULT_DICT_DIR = '/usr/share/dictd';
@@ -100,11 +100,6 @@ async function readLexicons(dictDir: string): Promise<Lexicons> {
     collectGarbage();
   }
   return { dicts, stemmers, stop, englishStop };
-}
-
-// A word cut out of a whole dictionary file is a slice that keeps the file's text alive: keep a copy instead.
-function own(s: string): string {
-  return (' ' + s).slice(1);
 }
 
 function addForeign(map: Map<string, string>, stemmer: Stemmer, word: string, english: string[]): void {

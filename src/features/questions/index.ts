@@ -305,8 +305,7 @@ function decodeVector(s: string): Float32Array {
     n += v[i]! * v[i]!;
   }
   const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
-  for (let i = 0; i < v.length; i++) v[i]! *= inv;
-  return v;
+  return v.map((x) => x * inv);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,12 +6,12 @@
  * and it keeps its content terms, the surface words they came from (for WordNet), its question type, its
  * "specific" terms (numbers, tickers, venues, names, places, months) and whether it is negated.
  *
- * A pair is scored by a logistic model (scorer.ts, fitted on MRPC train by scripts/fit-duplicates.ts) over
- * generic signals: weighted term overlap, WordNet-aware coverage of each side by the other, character
- * trigrams, term-count ratio and, when both texts have one, the cosine of their sentence embeddings. Between two
- * questions, generic rules then damp or veto: a different kind of answer asked for ("when" vs "where"), a named
- * thing that differs (tickers, numbers, places, months, products), opposite polarity, or opposite words
- * (WordNet antonyms, "list" / "delist"). One threshold, `DEFAULT_DUPLICATE_THRESHOLD`, decides "same question".
+ * A pair is scored by a logistic model (scorer.ts, fitted by scripts/fit-duplicates.ts) over generic signals:
+ * weighted term overlap, WordNet-aware coverage of each side by the other, character trigrams, term counts, how
+ * the question types relate and, when both texts have one, the cosine of their sentence embeddings. Between two
+ * questions, generic rules veto first (`veto`): a different kind of answer ("when" vs "where"), a named thing that
+ * differs (tickers, numbers, places, months, products), opposite polarity, opposite words (WordNet antonyms,
+ * "list" / "delist"), or one differing word each. One threshold, `DEFAULT_DUPLICATE_THRESHOLD`, decides.
  */
 import { detectLanguage } from '../language/detect.js';
 import { pivotToEnglish } from '../language/pivot.js';

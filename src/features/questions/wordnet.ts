@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { packTable, type PackedTable } from '../language/table.js';
+import { ownString as own, packTable, type PackedTable } from '../language/table.js';
 
 const POS = ['noun', 'verb', 'adj', 'adv'] as const;
 /** Senses kept per lemma and part of speech: WordNet lists them by frequency, and rare senses make false synonyms. */
@@ -36,12 +36,6 @@ export function loadWordNet(): Promise<void> {
 /** True once `loadWordNet` has finished. */
 export function wordNetReady(): boolean {
   return tables !== null;
-}
-
-// A word cut out of a whole dict file is a slice that keeps the file's text alive (megabytes per word kept):
-// copying it into a string of its own lets the file go.
-function own(word: string): string {
-  return (' ' + word).slice(1);
 }
 
 function dictDir(): string {
