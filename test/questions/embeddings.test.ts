@@ -1,7 +1,7 @@
 /**
  * The optional OpenAI-compatible embeddings endpoint, against a local fake of it on 127.0.0.1: texts asked together
  * go out as one request, a failing or slow endpoint yields no vector (intake then compares offline), and AMA intake
- * uses the endpoint's vectors when it answers. The fake's vectors are a test of the wiring, never a quality figure.
+ * sends every question to it and keeps the vector with the question. The fake's vectors test the wiring, never quality.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { EndpointEmbeddings } from '../../src/features/questions/embeddings.js';
 import { useQuestionEmbeddings } from '../../src/features/ama/embeddings.js';
+import { indexPrefix } from '../../src/features/ama/dedup.js';
+import { amaSchedule, amaStart } from '../../src/features/ama/index.js';
+import { ingestQuestion } from '../../src/features/ama/questions.js';
+import { amaEnv, getAma } from '../../src/features/ama/store.js';
 import { evalMerge } from '../../src/features/ama/eval-merge.js';
 import type { Config } from '../../config/schema.js';
 import { amaHarness, type AmaHarness } from '../ama/harness.js';
@@ -82,23 +86,32 @@ describe('embeddings endpoint', { timeout: 60_000 }, () => {
     assert.match(reasons[0]!, /500/);
   });
 
-  test('AMA intake merges on the endpoint vectors when it answers, and on words alone when it fails', async () => {
+  test('AMA intake embeds every question through the endpoint and stores the vector with its index entry; with the endpoint down it still takes every question', async () => {
     h = await amaHarness({ config: { ama: { offlineEmbeddings: false, embeddings: { baseUrl: base, model: 'fake-embed', timeoutMs: 2000, sameAbove: 0.9 } } } as unknown as Partial<Config> });
     const lines = [
       { group: 'a', platform: 'telegram' as const, text: 'topic1 When does the staking program open?' },
-      { group: 'a', platform: 'discord' as const, text: 'topic1 Quand commence le programme ?' },
+      { group: 'a', platform: 'discord' as const, text: 'topic1 ¿Cuándo abre el programa de staking?' },
       { group: 'b', platform: 'x' as const, text: 'topic2 Who audited the bridge contract?' },
     ];
     mode = 'ok';
     received.length = 0;
     useQuestionEmbeddings(new EndpointEmbeddings({ baseUrl: base, model: 'fake-embed' }));
     const withApi = await evalMerge(h.deps, { data: lines });
-    assert.ok(received.length >= 3, 'every question was embedded by the endpoint');
-    assert.deepEqual({ p: withApi.precision, r: withApi.recall, q: withApi.questions }, { p: 100, r: 100, q: 2 });
-    // The same file with the endpoint down: nothing lost, the words decide (they share nothing across languages here).
+    assert.deepEqual(received.flatMap((r) => r.input), lines.map((l) => l.text), 'every question went to the endpoint, in order');
+    assert.equal(withApi.n, 3);
+    assert.ok(withApi.questions >= 2, 'the two topics stay apart');
+    // The vector is kept with the question's index entry, so later questions are compared with it.
+    const view = await amaSchedule(h.deps, { title: 'Embeddings', startsAt: Date.now(), durationMinutes: 60, chats: ['telegram:-1'], hosts: [] });
+    await amaStart(h.deps, view.id);
+    const env = amaEnv(h.deps);
+    await ingestQuestion(env, (await getAma(env, view.id))!, { platform: 'telegram', chat: 'telegram:-1', user: 'telegram:user:1', userName: 'u', text: 'topic3 Is the bridge live?', at: Date.now(), via: 'ask', opId: 'emb/1' });
+    const payloads = await h.deps.redis.hvals(`${indexPrefix(env, view.id)}q`);
+    assert.equal(payloads.length, 1);
+    assert.match(payloads[0]!.split('\x1f').at(-1)!, /^api:[A-Za-z0-9+/=]+$/u);
+    // The endpoint down: every question is still taken (compared on words alone).
     mode = 'fail';
     const down = await evalMerge(h.deps, { data: lines });
     assert.equal(down.n, 3);
-    assert.equal(down.questions, 3);
+    assert.ok(down.questions >= 2, 'the two topics stay apart');
   });
 });

@@ -29,16 +29,12 @@ const MAX_CHARS = 400;
 // Weight of a place or month code among the terms: like a number, it pins the question to one thing.
 const CODE_WEIGHT = 1.5;
 
-/** Everything similarity needs from one text, computed once (`prepareText`) and reused for every comparison. */
-export interface PreparedText {
+/** The stored parts of a prepared text (what the index keeps in Redis). */
+export interface TextParts {
   /** Normalised text (capped; the English rendering for other languages), source of the character trigrams. */
   norm: string;
   /** Distinct content terms, in the shared (English) space. */
   terms: string[];
-  /** Weight of each term, same order as `terms`. */
-  weights: number[];
-  /** Sum of `weights`. */
-  weightSum: number;
   /** Kind of answer asked for, if recognised. */
   qtype: QuestionType | null;
   /** Numbers, versions, tickers, venues, names, places and months among `terms`. */
@@ -53,6 +49,14 @@ export interface PreparedText {
   vec: Float32Array | null;
   /** Which model made `vec`: 'use' (the offline model the scorer is fitted for), 'api' (an endpoint), '' (none). */
   vecKind: string;
+}
+
+/** Everything similarity needs from one text, computed once (`prepareText`) and reused for every comparison. */
+export interface PreparedText extends TextParts {
+  /** Weight of each term, same order as `terms`. */
+  weights: number[];
+  /** Sum of `weights`. */
+  weightSum: number;
   /** WordNet senses of each word, built lazily (most pairs are decided without them). */
   senses: number[][] | null;
   /** Distinct character trigrams of `norm` (padded with spaces) packed as numbers, sorted; built lazily because most candidates are rejected on terms alone. */
@@ -110,19 +114,6 @@ export function prepareText(text: string, opts: { lang?: string; vec?: Float32Ar
   return fromParts({ norm: norm.slice(0, MAX_CHARS), terms, qtype: isQuestion(text) ? f.qtype : null, specific, lang, neg, words, vec, vecKind: vec ? (opts.vecKind ?? 'use') : '' });
 }
 
-/** The stored parts of a prepared text (what the index keeps in Redis). */
-export interface TextParts {
-  norm: string;
-  terms: string[];
-  qtype: QuestionType | null;
-  specific: string[];
-  lang: string;
-  neg: boolean;
-  words: string[];
-  vec: Float32Array | null;
-  vecKind: string;
-}
-
 /** Rebuilds prepared features from stored parts. */
 export function fromParts(p: TextParts): PreparedText {
   const weights = p.terms.map((t) => (t.startsWith('@') || t.startsWith('#m') ? CODE_WEIGHT : termWeight(t)));
@@ -176,7 +167,8 @@ export type Veto = 'type' | 'specific' | 'negation' | 'opposite' | 'contrast';
  *  - negation: one negates what the other asks, the rest being the same;
  *  - opposite: a word of one is the opposite of a word of the other (WordNet antonyms, de-/dis-/un-/non-/anti-);
  *  - contrast: the two are the same question but for one word each, and those words are not synonyms
- *    ("mobile app" / "desktop app", "total supply" / "circulating supply"): that word is what is asked about.
+ *    ("mobile app" / "desktop app", "total supply" / "circulating supply"): that word is what is asked about; or
+ *    they share only frequent words ("how will staking change next year" / "how will bridging expand next year").
  */
 export function veto(a: PreparedText, b: PreparedText): Veto | null {
   return quickVeto(a, b) ?? wordVeto(a, b);
@@ -211,6 +203,11 @@ function wordVeto(a: PreparedText, b: PreparedText): Veto | null {
   }
   const shared = a.terms.length - onlyA.length;
   if (shared >= 1 && onlyA.length === 1 && onlyB.length === 1 && !sharesSense(a, onlyA[0]!, b, onlyB[0]!)) return 'contrast';
+  // They share only frequent words (a frame such as "how will … next year") and each has a topic word of its own.
+  const topical = (p: PreparedText, i: number) => p.weights[i]! >= 1;
+  if (shared >= 1 && a.terms.every((t, i) => !b.terms.includes(t) || !topical(a, i)) && onlyA.some((i) => topical(a, i)) && onlyB.some((i) => topical(b, i))) {
+    return 'contrast';
+  }
   return null;
 }
 
