@@ -16,6 +16,10 @@ RUN npm run build
 FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# FreeDict word lists for cross-language question merging (GPL data, installed beside Townhall, not copied into it).
+RUN apt-get update && apt-get install -y --no-install-recommends dict-freedict-spa-eng dict-freedict-por-eng dict-freedict-fra-eng \
+    dict-freedict-tur-eng dict-freedict-ara-eng dict-freedict-eng-rus dict-freedict-eng-spa dict-freedict-eng-por dict-freedict-eng-fra \
+    dict-freedict-eng-tur dict-freedict-eng-ara && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin/townhall.js ./bin/

@@ -527,9 +527,12 @@ export async function benchCommand(o: { messages: number; json?: boolean; quick?
       }
       try {
         const { benchAmaIntake } = await import('../src/features/ama/index.js');
-        const m = await benchAmaIntake(deps, { sizes });
+        const r = await benchAmaIntake(deps, { sizes, onProgress: (msg) => say(`            ${msg}`) });
+        const m = r.median_us;
         result.merging_us_per_question = m;
-        say(`  merging   AMA intake µs per question with ${sizes.join(' / ')} open: ${sizes.map((s) => m[String(s)]).join(' / ')}`);
+        result.ama_intake_p99_ms = r.p99_ms;
+        result.similarity_load = r.load;
+        say(`  merging   AMA intake µs per question with ${sizes.join(' / ')} open: ${sizes.map((s) => m[String(s)]).join(' / ')} (p99 ${sizes.map((s) => r.p99_ms[String(s)]).join(' / ')} ms)`);
       } catch (err) {
         say(`  merging   unavailable: ${(err as Error).message}`);
       }

@@ -13,6 +13,7 @@ import { percentiles } from '../src/perf/workload.js';
 import { startInboundWorker } from '../src/queue/inbound-worker.js';
 import { INBOUND_QUEUE } from '../src/queue/names.js';
 import { createRedis } from '../src/redis/connect.js';
+import { warmUpMerging } from '../src/features/ama/embeddings.js';
 
 /** What the parent passes in BENCH_WORKER (JSON). */
 export interface WorkerSpec {
@@ -66,6 +67,8 @@ if (spec.mode === 'noop') {
   close = () => worker.close();
 } else {
   const rt = await openRuntime({ spawn: 'never', log: quietLogger(), prefix: spec.prefix, overrides: spec.overrides });
+  // What question merging reads is loaded before the worker takes jobs, as `townhall worker` does.
+  await warmUpMerging(rt.deps);
   const core = buildCore(rt.deps);
   // Counted per event, not per job: a job may carry a batch of events.
   const handle = async (e: Parameters<typeof core.handleEvent>[0]) => {

@@ -11,6 +11,7 @@ import { Queue } from 'bullmq';
 import { createRedis } from '../redis/connect.js';
 import { startDigestScheduler } from '../features/history/scheduled.js';
 import { startAmaScheduler } from '../features/ama/index.js';
+import { configureQuestionEmbeddings, warmUpMerging } from '../features/ama/embeddings.js';
 
 /** What a worker process can do. */
 export type Role = 'core' | 'outbound' | 'scheduler' | 'inbound' | 'http';
@@ -42,6 +43,9 @@ export async function runRoles(
   const { log, metrics, keys, url } = rt;
 
   if (roles.has('core')) {
+    configureQuestionEmbeddings(rt.config, rt.env, log);
+    const warm = await warmUpMerging(rt.deps);
+    log.info(warm, 'question-merging resources loaded');
     const core = buildCore(rt.deps, { llmApiKey: rt.env.LLM_API_KEY, publicUrl: rt.config.http.publicUrl ?? opts.http?.publicUrl });
     running.core = core;
     const w = startInboundWorker({ url, keys, handle: core.handleEvent, log, concurrency: rt.config.core.concurrency, onMalformed: () => metrics.malformed.inc() });

@@ -135,7 +135,7 @@ export async function runCli(argv: string[], platforms: PlatformModules): Promis
     );
 
   const evalCmd = program.command('eval').description('quality metrics on a labelled file');
-  for (const kind of ['threads', 'summaries', 'duplicates'] as const) {
+  for (const kind of ['threads', 'summaries', 'duplicates', 'merge'] as const) {
     evalCmd
       .command(kind)
       .requiredOption('--data <file>', 'labelled data file')

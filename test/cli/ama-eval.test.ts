@@ -57,6 +57,35 @@ test('townhall eval duplicates prints the contract JSON and writes one predictio
   assert.deepEqual(preds.map((p) => p.label), [1, 0, 0]);
 });
 
+test('townhall eval merge asks every line through AMA intake, prints the contract JSON and one question id per line', async () => {
+  const data = path.join(dir, 'questions.jsonl');
+  const lines = [
+    { group: 'a', platform: 'telegram', text: 'When will the token be listed on Binance?' },
+    { group: 'b', platform: 'discord', text: 'How do I reset my password?' },
+    { group: 'a', platform: 'x', text: '@townhall_bot ¿Cuándo se lista el token en Binance?', lang: 'es' },
+  ];
+  writeFileSync(data, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const out = path.join(dir, 'merge-pred.jsonl');
+  const r = JSON.parse((await townhall('eval', 'merge', '--data', data, '--json', '--predictions', out)).trim().split('\n').pop()!) as Record<string, number>;
+  assert.deepEqual(Object.keys(r).sort(), ['cross_language_recall', 'f1', 'n', 'precision', 'questions', 'recall']);
+  assert.deepEqual({ n: r.n, questions: r.questions, precision: r.precision, recall: r.recall, xl: r.cross_language_recall }, { n: 3, questions: 2, precision: 100, recall: 100, xl: 100 });
+  const preds = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string });
+  assert.equal(preds.length, 3);
+  assert.equal(preds[0]!.question, preds[2]!.question);
+  assert.notEqual(preds[0]!.question, preds[1]!.question);
+  // The throwaway AMA is gone afterwards.
+  assert.deepEqual(await iso.redis.keys(`${iso.keys.prefix}:ama:eval*`), []);
+});
+
+test('townhall eval merge refuses a malformed line with its number', async () => {
+  const data = path.join(dir, 'bad-questions.jsonl');
+  writeFileSync(data, '{"group":"a","platform":"telegram","text":"ok?"}\n{"group":"a","text":"no platform"}\n');
+  await assert.rejects(townhall('eval', 'merge', '--data', data, '--json'), (e: { stderr: string }) => {
+    assert.match(e.stderr, /:2: expected/);
+    return true;
+  });
+});
+
 test('townhall eval summaries prints ROUGE F1 percentages and one summary per record', async () => {
   const data = path.join(dir, 'dialogues.jsonl');
   writeFileSync(data, JSON.stringify({ dialogue: 'Amanda: I baked cookies. Do you want some?\nJerry: Sure!\nAmanda: I will bring you tomorrow :-)', summary: 'Amanda baked cookies and will bring Jerry some tomorrow.' }) + '\n');

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { CoreDeps } from '../../pipeline/context.js';
 import { unlinkUnder } from '../../redis/scan.js';
 import { questionGenerator } from '../questions/bench.js';
+import { loadSimilarityResources } from '../questions/resources.js';
 import { amaIndex } from './dedup.js';
+import { offlineEmbeddings, similarityResourceOptions } from './embeddings.js';
 import { amaToHash, type Ama } from './model.js';
 import { ingestQuestion } from './questions.js';
 import { amaEnv } from './store.js';
@@ -15,13 +17,20 @@ import { amaEnv } from './store.js';
 /** Median µs per question by queue size, e.g. `{"1000": 410.3, "10000": 415.9, "100000": 431.0}`. */
 export type AmaIntakeBench = Record<string, number>;
 
+/** The intake benchmark's figures: median µs and p99 ms per question by size, and what loading the language resources and the sentence model cost. */
+export interface AmaIntakeReport {
+  median_us: AmaIntakeBench;
+  p99_ms: Record<string, number>;
+  load: { resources_ms: number; resources_heap_mb: number; model_ms: number | null; rss_mb_before: number; rss_mb_after: number };
+}
+
 const FILL_BATCH = 2000;
 
 /** Runs the intake benchmark on a throwaway AMA (its keys are deleted afterwards). */
 export async function benchAmaIntake(
   deps: CoreDeps,
   opts: { sizes?: number[]; samples?: number; seed?: number; onProgress?: (msg: string) => void } = {},
-): Promise<AmaIntakeBench> {
+): Promise<AmaIntakeReport> {
   const env = amaEnv(deps);
   const { redis } = deps;
   const sizes = [...new Set(opts.sizes ?? [1000, 10_000, 100_000])].sort((a, b) => a - b);
@@ -36,6 +45,14 @@ export async function benchAmaIntake(
   const next = questionGenerator(opts.seed ?? 7, '');
   const index = amaIndex(env, id);
   const out: AmaIntakeBench = {};
+  const p99: Record<string, number> = {};
+  // Loading the language resources and the sentence model is paid once per process: measured apart from intake.
+  const rssBefore = Math.round(process.memoryUsage().rss / 1e6);
+  const resources = await loadSimilarityResources(similarityResourceOptions(env));
+  const modelMs = deps.config.ama.offlineEmbeddings ? await offlineEmbeddings().load() : null;
+  if (modelMs !== null) await offlineEmbeddings().embed('warm up');
+  const load = { resources_ms: resources.ms, resources_heap_mb: resources.heapMb, model_ms: modelMs, rss_mb_before: rssBefore, rss_mb_after: Math.round(process.memoryUsage().rss / 1e6) };
+  opts.onProgress?.(`ama intake: language resources ${load.resources_ms} ms (${load.resources_heap_mb} MB heap), sentence model ${modelMs ?? 'off'} ms; RSS ${rssBefore} -> ${load.rss_mb_after} MB`);
   let size = 0;
   let asked = 0;
   try {
@@ -84,8 +101,9 @@ export async function benchAmaIntake(
       const median = times[Math.floor(times.length / 2)] ?? 0;
       const mean = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
       out[String(target)] = Math.round(median * 10_000) / 10;
+      p99[String(target)] = Math.round((times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0) * 100) / 100;
       opts.onProgress?.(
-        `ama intake at ${target}: median ${out[String(target)]} µs/question, mean ${Math.round(mean * 1000)} µs, ` +
+        `ama intake at ${target}: median ${out[String(target)]} µs/question, p99 ${p99[String(target)]} ms, mean ${Math.round(mean * 1000)} µs, ` +
           `${(commands / samples).toFixed(1)} Redis commands and ${Math.round((cpu.user + cpu.system) / samples)} µs CPU per question (${merged}/${samples} merged)`,
       );
     }
@@ -93,5 +111,5 @@ export async function benchAmaIntake(
     await unlinkUnder(deps.redis, `${env.k.ama(id)}:`);
     await deps.redis.unlink(env.k.ama(id));
   }
-  return out;
+  return { median_us: out, p99_ms: p99, load };
 }

@@ -71,6 +71,8 @@ export interface Ask {
   /** How it came in. */
   via: 'ask' | 'reply' | 'hashtag' | 'mention' | 'private' | 'detected' | 'api' | 'split';
   url?: string;
+  /** Its entry in the AMA's duplicate index (see dedup.ts), so a split can move it to the new question. */
+  ix?: string;
 }
 
 /** A (merged) question as stored. */

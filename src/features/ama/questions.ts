@@ -7,7 +7,10 @@ import { UserError } from '../../core/errors.js';
 import type { ChatUser } from '../../core/events.js';
 import { type Platform } from '../../core/ids.js';
 import type { Ama, Ask, Question, QuestionStatus } from './model.js';
-import { amaIndex } from './dedup.js';
+import { loadSimilarityResources } from '../questions/resources.js';
+import type { ScorerWeights } from '../questions/scorer.js';
+import { amaIndex, askEntry } from './dedup.js';
+import { intakeScorer, prepareQuestion, similarityResourceOptions } from './embeddings.js';
 import { rankScore } from './rank.js';
 import { asksOf, getQuestion, lockAma, questionsWithAsks, rootQuestion, safeBase, type AmaEnv } from './store.js';
 
@@ -51,30 +54,35 @@ const MAX_CREATE_ATTEMPTS = 12;
  * worker added a possibly-same question to the buckets this lookup read (then it looks again). Questions that share
  * no bucket cannot be duplicates, so they never wait for each other, in one process or across many.
  */
-export async function ingestQuestion(env: AmaEnv, ama: Ama, input: AskInput, opts: { premoderation?: boolean; threshold?: number } = {}): Promise<IntakeResult> {
+export async function ingestQuestion(env: AmaEnv, ama: Ama, input: AskInput, opts: { premoderation?: boolean; threshold?: number; scorer?: ScorerWeights } = {}): Promise<IntakeResult> {
   const { redis } = env.deps;
   const k = env.k;
   const text = cleanQuestion(input.text);
   if (text.length < 3) throw new UserError('ama.empty', 'That question is empty.');
   const evKey = k.ev(ama.id, input.opId);
   const { opId: _op, ...askFields } = input;
-  const ask: Ask = { ...askFields, text };
-  const askJson = JSON.stringify(ask);
-  const msgKey = ask.messageId ? k.msg(ask.platform, safeBase(ask.chat), ask.messageId) : k.msg(ask.platform, '-', '-');
-  const index = amaIndex(env, ama.id, opts.threshold);
+  const msgKey = askFields.messageId ? k.msg(askFields.platform, safeBase(askFields.chat), askFields.messageId) : k.msg(askFields.platform, '-', '-');
+  const index = amaIndex(env, ama.id, opts.threshold, intakeScorer(env, opts.scorer));
   const status: QuestionStatus = opts.premoderation ?? ama.premoderation ? 'pending' : 'open';
+  // Compared once, with every stored way of asking: language resources are loaded on the first question.
+  await loadSimilarityResources(similarityResourceOptions(env));
+  const prepared = await prepareQuestion(env, text);
+  const tag = opTag(input.opId);
   for (let attempt = 1; ; attempt++) {
     // The "already asked?" check and the bucket read go out together: one round trip.
-    const [peeked, found] = await Promise.all([redis.get(evKey), index.lookupForAdd(text)]);
+    const [peeked, found] = await Promise.all([redis.get(evKey), index.lookupForAdd(prepared)]);
     if (peeked) return repeatResult(env, ama, Number(peeked));
     let dup = found.dup;
     let stale = false;
+    const a = found.add;
     // A candidate may have been merged into another question (follow it) or be gone (drop it, look again).
     for (let hops = 0; dup && hops < 8; hops++) {
+      const entry = askEntry(dup.n, tag);
+      const askJson = JSON.stringify({ ...askFields, text, ix: entry } satisfies Ask);
       const res = (await env.scripts.run(
         'amaAddAsk',
-        [k.q(ama.id, dup.n), k.asks(ama.id, dup.n), k.sup(ama.id, dup.n), k.askers(ama.id, dup.n), k.rank(ama.id), evKey, msgKey, k.names(ama.id)],
-        [askJson, ask.user, ama.startsAt, env.doublingMs, dup.n, EV_TTL_S, ask.messageId ? `${ama.id}:${dup.n}` : '', MSG_TTL_S, ask.userName, ask.at],
+        [k.q(ama.id, dup.n), k.asks(ama.id, dup.n), k.sup(ama.id, dup.n), k.askers(ama.id, dup.n), k.rank(ama.id), evKey, msgKey, k.names(ama.id), a.seqKey, a.qKey, a.idKey, ...a.buckets],
+        [askJson, askFields.user, ama.startsAt, env.doublingMs, dup.n, EV_TTL_S, askFields.messageId ? `${ama.id}:${dup.n}` : '', MSG_TTL_S, askFields.userName, askFields.at, entry, a.payload, a.cap, a.seqBase],
       )) as [number, number, string];
       if (res[0] === 1) return { n: dup.n, merged: true, status: res[2] as QuestionStatus, votes: res[1], repeat: false };
       if (res[0] === -3) return repeatResult(env, ama, res[1]);
@@ -87,17 +95,24 @@ export async function ingestQuestion(env: AmaEnv, ama: Ama, input: AskInput, opt
       break;
     }
     if (stale && attempt < MAX_CREATE_ATTEMPTS) continue;
-    const a = found.add;
+    const askJson = JSON.stringify({ ...askFields, text, ix: '' } satisfies Ask);
     const res = (await env.scripts.run(
       'amaCreate',
       [k.qseq(ama.id), k.qs(ama.id), k.rank(ama.id), k.pending(ama.id), k.names(ama.id), evKey, msgKey, a.seqKey, a.qKey, a.idKey, ...a.buckets],
-      [k.qPrefix(ama.id), text, status, askJson, ask.user, ask.userName, ask.at, ama.startsAt, env.doublingMs, EV_TTL_S, ask.messageId ? ama.id : '', MSG_TTL_S, attempt < MAX_CREATE_ATTEMPTS ? '1' : '0', a.payload, a.cap, a.seqBase, ...a.heads],
+      [k.qPrefix(ama.id), text, status, askJson, askFields.user, askFields.userName, askFields.at, ama.startsAt, env.doublingMs, EV_TTL_S, askFields.messageId ? ama.id : '', MSG_TTL_S, attempt < MAX_CREATE_ATTEMPTS ? '1' : '0', a.payload, a.cap, a.seqBase, ...a.heads],
     )) as [number, number];
     if (res[0] === 1) return { n: res[1], merged: false, status, votes: 1, repeat: false };
     if (res[0] === -3) return repeatResult(env, ama, res[1]);
     // Another worker added to one of these buckets since the lookup: it may be this very question. Look again.
     await new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 5)));
   }
+}
+
+// A short tag unique to the asking event, naming the ask's index entry (FNV-1a, base 36).
+function opTag(opId: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < opId.length; i++) h = Math.imul(h ^ opId.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 }
 
 async function repeatResult(env: AmaEnv, ama: Ama, n: number): Promise<IntakeResult> {
@@ -179,8 +194,7 @@ export async function mergeQuestions(env: AmaEnv, ama: Ama, from: number, into: 
     if (res[0] === -2) throw new UserError('ama.merged', `Q${from} is already merged into Q${res[1]}.`);
     if (res[0] === -3) throw new UserError('ama.merged', `Q${target.n} was just merged into Q${res[1]}; merge into that.`);
     if (res[0] === -4) throw new UserError('ama.answered', `Q${from} is answered and Q${target.n} is not: merge Q${target.n} into Q${from} instead.`);
-    // New asks that resemble `from` now land on `into` through the merge link; drop `from` from the index anyway.
-    await amaIndex(env, ama.id).remove(from);
+    // `from`'s index entries stay: new asks that resemble any of its asks land on `into` through the merge link.
     const asks = await asksOf(env, ama.id, from);
     const p = env.deps.redis.pipeline();
     for (const a of asks) if (a.messageId) p.set(k.msg(a.platform, safeBase(a.chat), a.messageId), `${ama.id}:${target.n}`, 'EX', MSG_TTL_S);
@@ -209,8 +223,15 @@ export async function splitQuestion(env: AmaEnv, ama: Ama, n: number, k: number)
     if (res[0] === -2) throw new UserError('ama.single', `Q${root.n} was asked only once: nothing to split.`);
     if (res[0] === -3) throw new UserError('ama.noQuestion', `Q${root.n} cannot be split.`);
     const ask = JSON.parse(res[1]) as Ask;
-    await amaIndex(env, ama.id).add(m, ask.text);
-    if (ask.messageId) await env.deps.redis.set(kk.msg(ask.platform, safeBase(ask.chat), ask.messageId), `${ama.id}:${m}`, 'EX', MSG_TTL_S);
+    // The split is remembered by where the ask's text is indexed: it leaves the question it was split from and
+    // opens the new one, so later asks like it land on Q<m> and Q<root> no longer draws them.
+    const index = amaIndex(env, ama.id);
+    if (ask.ix) await index.remove(ask.ix);
+    await index.add(m, ask.text);
+    const moved = JSON.stringify({ ...ask, ix: String(m) } satisfies Ask);
+    const p = env.deps.redis.pipeline().lset(kk.asks(ama.id, m), 0, moved);
+    if (ask.messageId) p.set(kk.msg(ask.platform, safeBase(ask.chat), ask.messageId), `${ama.id}:${m}`, 'EX', MSG_TTL_S);
+    await p.exec();
     return (await getQuestion(env, ama.id, m))!;
   } finally {
     await release();

@@ -38,8 +38,15 @@ if st == 'open' then redis.call('ZADD', KEYS[5], score(KEYS[1], votes, tonumber(
 return {changed, votes}
 `;
 
-/** KEYS q, asks, sup, askers, rank, ev, msg, names; ARGV askJson, user, epoch, tau, n, evTtl, msgValue('' = none), msgTtl, userName, at -> {1, votes, status} / {-1} gone / {-2, into} merged / {-3, n} this op already asked. */
+/**
+ * An ask joins question n, and its text is indexed as one more entry of n (dedup.ts), so later asks are compared
+ * with every way the question was asked.
+ * KEYS q, asks, sup, askers, rank, ev, msg, names, idxSeq, idxQ, idxId, bucket...;
+ * ARGV askJson, user, epoch, tau, n, evTtl, msgValue('' = none), msgTtl, userName, at, entry, payload, cap, seqBase
+ * -> {1, votes, status} / {-1} gone / {-2, into} merged / {-3, n} this op already asked.
+ */
 const ADD_ASK = `${SCORE_FN}
+${INDEX_LUA}
 local prior = redis.call('GET', KEYS[6])
 if prior then return {-3, tonumber(prior), ''} end
 local st = redis.call('HGET', KEYS[1], 'status')
@@ -56,6 +63,7 @@ redis.call('HSET', KEYS[1], 'votes', votes)
 if st == 'open' then redis.call('ZADD', KEYS[5], score(KEYS[1], votes, tonumber(ARGV[3]), tonumber(ARGV[4])), ARGV[5]) end
 redis.call('SET', KEYS[6], ARGV[5], 'EX', ARGV[6])
 if ARGV[7] ~= '' then redis.call('SET', KEYS[7], ARGV[7], 'EX', ARGV[8]) end
+if #KEYS > 8 then idx_add(KEYS[9], KEYS[10], KEYS[11], {unpack(KEYS, 12)}, ARGV[11], ARGV[12], tonumber(ARGV[13]), tonumber(ARGV[14])) end
 return {1, votes, st}
 `;
 
@@ -76,7 +84,8 @@ if ARGV[13] == '1' and not idx_unchanged(buckets, ARGV, 17) then return {-1, 0} 
 local n = redis.call('INCR', KEYS[1])
 local q = ARGV[1] .. n
 redis.call('HSET', q, 'n', n, 'text', ARGV[2], 'status', ARGV[3], 'votes', 1, 'askCount', 1, 'createdAt', ARGV[7], 'lastAt', ARGV[7])
-redis.call('RPUSH', q .. ':asks', ARGV[4])
+-- The first ask's index entry is the question number, known only now.
+redis.call('RPUSH', q .. ':asks', (string.gsub(ARGV[4], '"ix":""', '"ix":"' .. n .. '"', 1)))
 redis.call('SADD', q .. ':askers', ARGV[5])
 redis.call('SADD', q .. ':sup', ARGV[5])
 redis.call('HSETNX', KEYS[5], ARGV[5], ARGV[6])

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { QuestionIndex, prepare, type QuestionIndexOptions } from './index.js';
 import { seededRandom } from '../../core/random.js';
+import { loadSimilarityResources } from './resources.js';
 
 const rng = seededRandom;
 
@@ -106,6 +107,8 @@ export async function benchDedup(
   sizes: number[],
   opts: { samples?: number; seed?: number; index?: QuestionIndexOptions; onProgress?: (msg: string) => void } = {},
 ): Promise<Record<string, number>> {
+  // The scorer reads WordNet and the dictionaries: loaded once, outside the timed part.
+  await loadSimilarityResources();
   const index = new QuestionIndex(redis, prefix, opts.index ?? {});
   const next = questionGenerator(opts.seed ?? 42);
   const samples = opts.samples ?? 1000;

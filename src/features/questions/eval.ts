@@ -6,6 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { loadSimilarityResources } from './resources.js';
 import { prepareText, similarity } from './similarity.js';
 
 /** Metrics of one evaluation, in percent except `threshold` and `n`. */
@@ -81,11 +82,13 @@ export async function evalDuplicates(opts: {
   onProgress?: (d: number, t: number) => void;
 }): Promise<DuplicateEval> {
   const pairs = await readPairs(opts.data);
+  await loadSimilarityResources();
   const scores = scorePairs(pairs, opts.onProgress);
   if (opts.predictions) {
     const out = createWriteStream(opts.predictions, 'utf8');
-    for (const [i, s] of scores.entries()) {
-      if (!out.write(`${JSON.stringify({ label: pairs[i]!.label, score: Math.round(s * 1e6) / 1e6 })}\n`)) await once(out, 'drain');
+    // The project's own decision at the configured threshold, never the file's label (contract §8).
+    for (const s of scores) {
+      if (!out.write(`${JSON.stringify({ label: s >= opts.threshold ? 1 : 0, score: Math.round(s * 1e6) / 1e6 })}\n`)) await once(out, 'drain');
     }
     out.end();
     await once(out, 'finish');
@@ -125,6 +128,7 @@ export async function crossValidateThreshold(opts: { data: string; beta?: number
   suggested: number;
 }> {
   const pairs = await readPairs(opts.data);
+  await loadSimilarityResources();
   const scores = scorePairs(pairs);
   const labels = pairs.map((p) => p.label);
   const mid = Math.floor(pairs.length / 2);

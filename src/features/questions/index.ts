@@ -29,7 +29,8 @@
  */
 import type { Redis } from 'ioredis';
 import { evalScript, isNoScript, scriptSha } from '../../redis/scripts.js';
-import { DEFAULT_DUPLICATE_THRESHOLD, fromParts, prepareText, similarity, similarityUpperBound, type PreparedText } from './similarity.js';
+import { DEFAULT_DUPLICATE_THRESHOLD, fromParts, prepareText, similarityAtLeast, type PreparedText } from './similarity.js';
+import type { ScorerWeights } from './scorer.js';
 import type { QuestionType } from './text.js';
 
 /** Number of MinHash functions computed by `prepare`; `bands * rows` must not exceed it. */
@@ -64,6 +65,8 @@ export interface QuestionIndexOptions {
   maxAttempts?: number;
   /** Parsed candidate payloads kept in this process (default 50,000). */
   cacheSize?: number;
+  /** Scorer weights (default: the fitted ones); only the fitting script's cross-validation passes others. */
+  scorer?: ScorerWeights;
 }
 
 /** A duplicate found in the index. */
@@ -111,8 +114,8 @@ function fmix32(x: number): number {
 const SEEDS = Uint32Array.from({ length: MAX_HASHES }, (_, i) => fmix32(Math.imul(i + 1, 0x9e3779b9)));
 
 /** Features of a question for the index and for `similarity` (pure; compute once, pass to any method). */
-export function prepare(text: string): PreparedQuestion {
-  return withMinHash(prepareText(text));
+export function prepare(text: string, opts: { lang?: string; vec?: Float32Array | null; vecKind?: string } = {}): PreparedQuestion {
+  return withMinHash(prepareText(text, opts));
 }
 
 function withMinHash(p: PreparedText): PreparedQuestion {
@@ -258,19 +261,51 @@ const SCRIPTS = { add: ADD_LUA, addMany: ADD_MANY_LUA, remove: REMOVE_LUA, get: 
 const ADD_MANY_CHUNK = 100;
 type ScriptName = keyof typeof SCRIPTS;
 
+// Stored fields, in order: qtype, terms, specific, normalised text, language, negated, surface words, embedding.
+// A payload of an earlier version (five fields) still parses: it simply lacks the newer ones.
 function payloadOf(p: PreparedQuestion): string {
-  return [p.qtype ?? '', p.terms.join(' '), p.specific.join(' '), p.norm].join(SEP);
+  return [p.qtype ?? '', p.terms.join(' '), p.specific.join(' '), p.norm, p.lang, p.neg ? '1' : '', p.words.join(' '), p.vec ? `${p.vecKind}:${encodeVector(p.vec)}` : ''].join(SEP);
 }
 
 function parsePayload(raw: string): { id: string; prep: PreparedText } | null {
   const parts = raw.split(SEP);
   if (parts.length < 5) return null;
-  const [id, qtype, terms, specific] = parts as [string, string, string, string];
-  const norm = parts.slice(4).join(SEP);
+  const [id, qtype, terms, specific, norm, lang, neg, words, vec] = parts as [string, string, string, string, string, string?, string?, string?, string?];
+  const termList = terms ? terms.split(' ') : [];
   return {
     id,
-    prep: fromParts(norm, terms ? terms.split(' ') : [], (qtype || null) as QuestionType | null, specific ? specific.split(' ') : []),
+    prep: fromParts({
+      norm,
+      terms: termList,
+      qtype: (qtype || null) as QuestionType | null,
+      specific: specific ? specific.split(' ') : [],
+      lang: lang ?? 'und',
+      neg: neg === '1',
+      words: words ? words.split(' ') : termList,
+      vec: vec ? decodeVector(vec.slice(vec.indexOf(':') + 1)) : null,
+      vecKind: vec ? vec.slice(0, vec.indexOf(':')) : '',
+    }),
   };
+}
+
+// Embeddings are stored as signed bytes (unit vectors: components within [-1, 1]) in base64: 4x smaller than floats,
+// and the cosine moves by less than 0.01.
+function encodeVector(v: Float32Array): string {
+  const b = Buffer.alloc(v.length);
+  for (let i = 0; i < v.length; i++) b.writeInt8(Math.max(-127, Math.min(127, Math.round(v[i]! * 127))), i);
+  return b.toString('base64');
+}
+
+function decodeVector(s: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  const v = new Float32Array(b.length);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    v[i] = b.readInt8(i) / 127;
+    n += v[i]! * v[i]!;
+  }
+  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  return v.map((x) => x * inv);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -310,6 +345,7 @@ export class QuestionIndex {
   private readonly maxCandidates: number;
   private readonly maxAttempts: number;
   private readonly cacheSize: number;
+  private readonly scorer: ScorerWeights | undefined;
   private readonly kSeq: string;
   private readonly kQ: string;
   private readonly kId: string;
@@ -343,6 +379,7 @@ export class QuestionIndex {
     this.maxCandidates = opts.maxCandidates ?? 32;
     this.maxAttempts = opts.maxAttempts ?? 12;
     this.cacheSize = opts.cacheSize ?? 50_000;
+    this.scorer = opts.scorer;
     if (this.bands * this.rows > MAX_HASHES || this.bands < 1 || this.rows < 1) throw new Error(`bands * rows must be between 1 and ${MAX_HASHES}`);
     this.kSeq = `${prefix}seq`;
     this.kQ = `${prefix}q`;
@@ -566,9 +603,9 @@ export class QuestionIndex {
       const c = this.cache.get(s);
       if (!c) continue;
       const floor = best ? best.score : this.threshold;
-      if (similarityUpperBound(p, c.prep) < floor) continue; // skip the trigram work
-      const score = similarity(p, c.prep);
-      if (score >= floor && (!best || score > best.score)) best = { id: c.id, score };
+      // Null when it cannot reach the floor: most candidates are rejected before the trigram and word look-ups.
+      const score = similarityAtLeast(p, c.prep, floor, this.scorer);
+      if (score !== null && (!best || score > best.score)) best = { id: c.id, score };
     }
     return { best, keys, heads };
   }

@@ -6,6 +6,8 @@
  * Everything here is pure and synchronous so a caller can compute features once per message.
  */
 
+import { createRequire } from 'node:module';
+
 // ---------------------------------------------------------------------------------------------
 // Normalisation
 // ---------------------------------------------------------------------------------------------
@@ -170,7 +172,8 @@ export type QuestionType = 'when' | 'where' | 'why' | 'how' | 'what' | 'who' | '
 // Multi-word phrases first (longest match wins). Keys are normalised token sequences.
 const QWORDS: [string, QuestionType][] = [
   // English
-  ['how much', 'quantity'], ['how many', 'quantity'], ['how long', 'duration'], ['how soon', 'when'], ['what time', 'when'],
+  ['how much', 'quantity'], ['how many', 'quantity'], ['how big', 'quantity'], ['how large', 'quantity'], ['how high', 'quantity'],
+  ['how low', 'quantity'], ['how often', 'quantity'], ['how long', 'duration'], ['how soon', 'when'], ['what time', 'when'],
   ['what date', 'when'], ['what day', 'when'], ['which day', 'when'], ['which date', 'when'], ['when', 'when'], ['wen', 'when'],
   ['where', 'where'], ['why', 'why'], ['how come', 'why'], ['how', 'how'], ['what', 'what'], ['which', 'what'], ['who', 'who'],
   ['whom', 'who'], ['whose', 'who'], ['eta', 'when'],
@@ -217,6 +220,11 @@ const CJK_PARTICLES = ['呢', '吧', '啊', '呀', '嘛', '的', '了', '请问'
 const CJK_SPLIT = new RegExp([...CJK_QWORDS.map(([w]) => w), ...CJK_PARTICLES].sort((a, b) => b.length - a.length).join('|'), 'gu');
 const CJK_QWORD_MAP = new Map(CJK_QWORDS);
 
+/** True for a Chinese/Japanese question word or particle ("什么时候", "吗"): it carries the question type, not the topic. */
+export function isCjkFunctionWord(word: string): boolean {
+  return CJK_QWORD_MAP.has(word) || CJK_PARTICLES.includes(word);
+}
+
 // Auxiliaries that open an English yes/no question ("Is …", "Will …", "Can …").
 const EN_AUX_OPENERS = new Set(['is', 'are', 'was', 'were', 'will', 'would', 'can', 'could', 'should', 'shall', 'do', 'does', 'did', 'has', 'have', 'had', 'may', 'might', 'am']);
 
@@ -233,40 +241,18 @@ const ALIASES: Readonly<Record<string, string>> = {
 // Stemming
 // ---------------------------------------------------------------------------------------------
 
-const VOWEL = /[aeiouy]/u;
-const EN_KEEP = new Set(['news', 'series', 'species', 'always', 'perhaps', 'this', 'his', 'bus', 'gas', 'yes', 'us', 'plus', 'bonus', 'status', 'analysis', 'basis', 'crisis', 'thesis', 'process', 'access', 'success', 'address', 'less', 'across', 'during', 'thing', 'nothing', 'something', 'anything', 'everything', 'morning', 'evening', 'king', 'ring', 'string', 'spring', 'bring', 'sing', 'wing', 'ceiling', 'red', 'bed', 'shed', 'need', 'feed', 'seed', 'speed', 'indeed', 'united', 'hundred', 'early', 'only', 'reply', 'apply', 'supply', 'fly', 'july', 'italy', 'family', 'daily', 'rally', 'ally']);
+// Snowball's Porter2 English stemmer: it also folds derivations ("withdrawal" / "withdraw", "compensated" /
+// "compensation"), which the paraphrases of one question use freely.
+const english = (createRequire(import.meta.url)('snowball-stemmers') as { newStemmer(name: string): { stem(w: string): string } }).newStemmer('english');
 
-/** Light English suffix stripping (plurals, -ing, -ed, -ly, final -e), plus Spanish plurals and Russian inflections. */
+/** Porter2 for English, plus light Spanish plural, Russian case-ending and Arabic article stripping. */
 export function stem(word: string): string {
   if (word.length <= 3 || /\d/u.test(word)) return word;
-  if (/^[a-z]+$/u.test(word)) return stemEnglish(word);
+  if (/^[a-z]+$/u.test(word)) return english.stem(word);
   if (/^[\p{Script=Cyrillic}]+$/u.test(word)) return stemRussian(word);
   if (/^[a-zñáéíóúü]+$/u.test(word) && /[ñáéíóú]/u.test(word)) return stemSpanish(word);
   if (/^[\p{Script=Arabic}]+$/u.test(word)) return stemArabic(word);
   return word;
-}
-
-function stemEnglish(w: string): string {
-  if (EN_KEEP.has(w)) return w;
-  let s = w;
-  if (s.endsWith('ies') && s.length > 4) s = `${s.slice(0, -3)}y`;
-  else if (s.endsWith('sses')) s = s.slice(0, -2);
-  else if (/(?:ch|sh|x|z)es$/u.test(s)) s = s.slice(0, -2);
-  else if (s.endsWith('s') && !/(?:ss|us|is)$/u.test(s)) s = s.slice(0, -1);
-  let stripped = false;
-  for (const suf of ['ingly', 'edly', 'ing', 'ed']) {
-    if (s.endsWith(suf) && s.length - suf.length >= 3 && VOWEL.test(s.slice(0, -suf.length))) {
-      s = s.slice(0, -suf.length);
-      stripped = true;
-      break;
-    }
-  }
-  if (!stripped && s.endsWith('ly') && s.length >= 6) s = s.slice(0, -2);
-  // Undo consonant doubling (planned -> plann -> plan) and drop a silent e (stake/staking -> stak).
-  if (stripped && /([bdfgmnprt])\1$/u.test(s)) s = s.slice(0, -1);
-  if (s.endsWith('y') && s.length > 3 && !VOWEL.test(s.charAt(s.length - 2))) s = `${s.slice(0, -1)}i`;
-  if (s.endsWith('e') && s.length > 3) s = s.slice(0, -1);
-  return s;
 }
 
 const RU_ENDINGS = [
@@ -314,6 +300,8 @@ export interface TextFeatures {
   qtype: QuestionType | null;
   /** Terms that pin a question to one thing: numbers, versions ("v2", "q3"), tickers ("$SOL", "bitcoin"), venues and capitalised names. */
   specific: string[];
+  /** The surface word each term came from (same order as `terms`), for dictionary look-ups such as WordNet. */
+  words: string[];
 }
 
 function canonicalNumber(tok: string, next: string | undefined): { term: string; used: number } | null {
@@ -369,11 +357,13 @@ export function features(text: string): TextFeatures {
   const named = namedWords(text);
   const specific: string[] = [];
   const terms: string[] = [];
+  const surface: string[] = [];
   const seen = new Set<string>();
-  const add = (t: string): void => {
+  const add = (t: string, w: string = t): void => {
     if (t && !seen.has(t)) {
       seen.add(t);
       terms.push(t);
+      surface.push(w);
     }
   };
   // A wh-word anywhere wins over a yes/no marker ("Can you tell me when …" asks when).
@@ -422,14 +412,14 @@ export function features(text: string): TextFeatures {
     const alias = ALIASES[w];
     const st = alias ?? stem(w);
     const term = ALIASES[st] ?? st;
-    add(term);
+    add(term, w);
     if (named.has(w)) specific.push(term);
   }
   // "What is the launch date?" asks when.
   let qtype = q.wh ?? (q.yesno ? 'yesno' : null);
   if (qtype === 'what' && terms.some((t) => TIME_TERMS.has(t))) qtype = 'when';
   for (const t of terms) if ((/\d/u.test(t) || TICKERS.has(t) || VENUES.has(t)) && !specific.includes(t)) specific.push(t);
-  return { norm, terms, qtype, specific };
+  return { norm, terms, qtype, specific, words: surface };
 }
 
 // Splits a word containing CJK/Thai runs: question words and particles cut the run (and set

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { ConfigSchema } from '../../../config/schema.js';
 import { CommandRegistry } from '../../../src/commands/router.js';
 import { createAmaFeature } from '../../../src/features/ama/index.js';
+import { warmUpMerging } from '../../../src/features/ama/embeddings.js';
 import { quietLogger } from '../../../src/log.js';
 import { createHandleEvent } from '../../../src/pipeline/handle-event.js';
 import { startInboundWorker } from '../../../src/queue/inbound-worker.js';
@@ -20,6 +21,8 @@ const deps = { redis, keys, config: ConfigSchema.parse({}), outbound: new Outbou
 const ama = createAmaFeature(deps);
 const registry = new CommandRegistry().register(...ama.commands);
 registry.setHostCheck(ama.hostCheck);
+// As `townhall worker` does: what question merging reads is loaded before the worker takes events.
+await warmUpMerging(deps);
 const slow = { name: 'pause', middleware: async (_ctx: unknown, next: () => Promise<void>) => { if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs)); await next(); } };
 startInboundWorker({ url, keys, log, concurrency: pauseMs ? 2 : 20, lockDurationMs: 1000, handle: createHandleEvent(deps, [slow, registry.feature(), ama.feature]) });
 process.send?.('ready');

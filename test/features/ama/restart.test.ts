@@ -45,9 +45,14 @@ async function killMidway(events: ChatEventInput[], killAfter: number): Promise<
   const before0 = await handled();
   // One job per event (as a chat's messages arrive one by one): a single batch job would be handled all at once.
   for (const e of events) await core.inbound.publish([e]);
-  await waitFor(async () => (await handled()) >= before0 + killAfter, `${killAfter} events handled by the child`, 20_000, 5);
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  try {
+    await waitFor(async () => (await handled()) >= before0 + killAfter, `${killAfter} events handled by the child`, 20_000, 5);
+  } finally {
+    // Killed on failure too: a child left running would keep the test file from ever finishing.
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
   assert.ok((await handled()) < before0 + events.length, 'killed before every event was handled');
   const worker = inProcessWorker();
   try {

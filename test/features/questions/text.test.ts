@@ -48,7 +48,7 @@ test('stop words span languages but keep question words out', () => {
 });
 
 test('features: terms and question type across languages', () => {
-  assert.deepEqual(features('When is the token launch?'), { norm: 'when is the token launch', terms: ['token', 'launch'], qtype: 'when', specific: [] });
+  assert.deepEqual(features('When is the token launch?'), { norm: 'when is the token launch', terms: ['token', 'launch'], qtype: 'when', specific: [], words: ['token', 'launch'] });
   assert.equal(features('Where is the launch?').qtype, 'where');
   assert.equal(features('Is staking live?').qtype, 'yesno');
   assert.equal(features('Can you tell me when the launch is?').qtype, 'when');
