@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import type { Platform } from '../../core/ids.js';
+import { isPlatform, PLATFORMS, type Platform } from '../../core/ids.js';
 import type { CoreDeps } from '../../pipeline/context.js';
 import { unlinkUnder } from '../../redis/scan.js';
 import type { ScorerWeights } from '../questions/scorer.js';
@@ -36,8 +36,6 @@ export interface MergeEval {
   n: number;
 }
 
-const PLATFORMS = new Set(['telegram', 'discord', 'x', 'slack', 'wechat']);
-
 /** Reads and checks a merge file; a bad line fails with its number. */
 export async function readMergeLines(path: string): Promise<MergeLine[]> {
   const out: MergeLine[] = [];
@@ -49,8 +47,8 @@ export async function readMergeLines(path: string): Promise<MergeLine[]> {
     } catch {
       throw new Error(`${path}:${i + 1}: not JSON`);
     }
-    if (typeof r.group !== 'string' || typeof r.text !== 'string' || typeof r.platform !== 'string' || !PLATFORMS.has(r.platform)) {
-      throw new Error(`${path}:${i + 1}: expected {group, platform: telegram|discord|x, text, lang?}`);
+    if (typeof r.group !== 'string' || typeof r.text !== 'string' || typeof r.platform !== 'string' || !isPlatform(r.platform)) {
+      throw new Error(`${path}:${i + 1}: expected {group, platform: ${PLATFORMS.join(' or ')}, text, lang?}`);
     }
     out.push({ group: r.group, platform: r.platform, text: r.text, ...(typeof r.lang === 'string' ? { lang: r.lang } : {}) });
   }

@@ -45,6 +45,9 @@ describe('slack end to end in the sandbox', { timeout: 90_000 }, () => {
   test('an AMA on Slack and Telegram: one question asked on both merges, a Slack vote counts, the host answers once and both places get it', async () => {
     const tgChat = '-1007001';
     const slChat = 'C0AMA';
+    // The channel exists, with the bot in it, before the AMA announces itself there (a post to an unknown channel
+    // is channel_not_found: the runner would stop sending there).
+    slack.createChannel(slChat);
     const created = await stack.post('/api/amas', { title: 'Token launch', startsAt: Date.now() + 60_000, durationMinutes: 60, hosts: ['telegram:user:700'], chats: [`telegram:${tgChat}`, `slack:${slack.teamId}:${slChat}`] }, stack.adminToken);
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const ama = (created.body as { id: string }).id;
